@@ -1,0 +1,132 @@
+"""Velvet: a storefront and release platform for human-made music."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, session
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Settings
+
+csrf = CSRFProtect()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application. Reads configuration and wires parts; touches no network and runs nothing."""
+    from . import db
+    from .accounts.models import User
+    from .container import build_platform
+    from .web import errors, headers
+    from .web.access import enforce
+
+    settings = settings or Settings.from_env()
+    settings.validate()
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="velvet_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        TESTING=settings.is_testing,
+    )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    platform = build_platform(settings)
+    app.extensions["storefront"] = platform
+    app.extensions["storefront.storage"] = platform.storage
+    db.init_app(app, platform.database)
+    csrf.init_app(app)
+    _register_jobs(platform)
+    _register_blueprints(app)
+
+    csp = headers.content_security_policy(_storage_origins(settings))
+
+    @app.before_request
+    def _load_user() -> None:
+        g.user = None
+        uid = session.get("uid")
+        if uid is None:
+            return
+        user = db.get_session().get(User, uid)
+        if user is None or not user.is_active or session.get("av") != user.auth_version:
+            session.clear()
+            return
+        g.user = user
+
+    app.before_request(enforce)
+
+    @app.before_request
+    def _start_runner() -> None:
+        platform.jobs.start()
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        return headers.apply_security_headers(response, csp=csp, hsts=settings.is_production)
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {
+            "current_user": g.get("user"),
+            "payments_sandbox": platform.payments.is_sandbox,
+            "settings": settings,
+        }
+
+    errors.register(app)
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _storage_origins(settings: Settings) -> list[str]:
+    from urllib.parse import urlsplit
+
+    origins = []
+    for url in (settings.s3_public_endpoint_url, settings.s3_endpoint_url):
+        if settings.storage_backend == "s3" and url:
+            parts = urlsplit(url)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    if settings.storage_backend == "s3" and not origins:
+        origins.append("https://*.amazonaws.com")
+    return origins
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .accounts.profile_views import bp as profiles_bp
+    from .catalog.views import bp as catalog_bp
+    from .web.admin_views import bp as admin_bp
+    from .web.health import bp as health_bp
+
+    for bp in (catalog_bp, accounts_bp, profiles_bp, admin_bp, health_bp):
+        app.register_blueprint(bp)
+    try:
+        from .storage.views import storage_blueprint
+    except ImportError:
+        return
+    from .web.access import PUBLIC, access
+
+    # These endpoints authenticate each request by its signed, expiring token instead of a session cookie.
+    csrf.exempt(storage_blueprint)
+    app.register_blueprint(storage_blueprint)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(storage_blueprint.name + "."):
+            access(PUBLIC)(view)
+
+
+def _register_jobs(platform: object) -> None:
+    from .container import Platform
+    from .mail.services import register_jobs as register_mail_jobs
+
+    assert isinstance(platform, Platform)
+    register_mail_jobs(platform.registry, platform.mail_transport, platform.settings.mail_from)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .interfaces import (
+    InvalidKey,
     MultipartPart,
     ObjectInfo,
     PendingMultipart,
@@ -22,18 +28,91 @@ from .interfaces import (
 )
 
 _META_DIR = ".meta"
+_MULTIPART_DIR = ".multipart"
+_INCOMING_DIR = ".incoming"
+_HEALTH_PROBE = ".health"
+# Top-level names the backend keeps for itself; no object key may start with one of them.
+_RESERVED = frozenset({_META_DIR, _MULTIPART_DIR, _INCOMING_DIR, _HEALTH_PROBE})
 _CHUNK = 1024 * 1024
+# The same ceilings S3 has, so code that works here does not break on S3.
+MAX_EXPIRES_IN = 7 * 24 * 3600
+MAX_PART_SIZE = 5 * 1024**3
+_SALTS = {"upload": "storage.upload", "download": "storage.download", "part": "storage.part"}
+
+
+class TokenRejected(PermissionError):
+    """A transfer token that is tampered with, expired, or made for another purpose."""
+
+
+class PolicyViolation(PermissionError):
+    """A browser upload that breaks its ticket's conditions (another content type)."""
+
+
+class UploadTooLarge(ValueError):
+    """More bytes than the ticket allows; nothing was kept."""
+
+
+class UploadTooSmall(ValueError):
+    """An empty upload; nothing was kept."""
+
+
+class InvalidPart(ValueError):
+    """A multipart completion naming a part that was never uploaded, or with another ETag."""
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    key: str
+    max_size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    key: str
+    filename: str | None
+    content_type: str | None
+    inline: bool
+
+
+@dataclass(frozen=True)
+class PartGrant:
+    key: str
+    upload_id: str
+    part_number: int
 
 
 class LocalStorage:
+    """Objects as files under `root`; browsers transfer through the app's `/storage` endpoints.
+
+    Presigned URLs are app URLs carrying signed, expiring tokens, so the browser flow is the same as
+    with S3: a form POST for a single file, PUTs of numbered parts for a multipart upload.
+    """
+
     backend_name = "local"
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        secret_key: str,
+        url_prefix: str = "/storage",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not secret_key:
+            raise ValueError("LocalStorage needs a secret key to sign transfer tokens")
         self.root = Path(root).resolve()
+        self.url_prefix = url_prefix.rstrip("/")
+        self._clock = clock
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(secret_key, salt=salt) for purpose, salt in _SALTS.items()
+        }
 
     # -- paths -------------------------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
         validate_key(key)
+        if key.split("/", 1)[0] in _RESERVED:
+            raise InvalidKey(f"reserved storage key: {key!r}")
         path = (self.root / key).resolve()
         if self.root not in path.parents:
             raise FileNotFoundError(key)
@@ -55,23 +134,38 @@ class LocalStorage:
             return {"content_type": "application/octet-stream", "etag": ""}
         return data
 
-    # -- objects -----------------------------------------------------------------------------------------
-    def put(self, key: str, data: BinaryIO, *, content_type: str) -> ObjectInfo:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def _spool(self, chunks: Iterable[bytes], dest: Path, *, max_size: int, min_size: int = 0) -> str:
+        """Write `chunks` to `dest` all or nothing, refusing a size outside the range as soon as it shows.
+
+        The bytes go to a private staging directory and are renamed into place at the end, so a reader
+        never sees half an object and a refused upload leaves no trace beside its key.
+        """
+        incoming = self.root / _INCOMING_DIR
+        incoming.mkdir(parents=True, exist_ok=True)
         digest = hashlib.md5(usedforsecurity=False)
-        # Write beside the target and rename, so a reader never sees half an object.
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix="part-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := data.read(_CHUNK):
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_size:
+                        raise UploadTooLarge(f"more than {max_size} bytes")
                     digest.update(chunk)
                     out.write(chunk)
-            os.replace(tmp_name, path)
+            if size < min_size:
+                raise UploadTooSmall(f"fewer than {min_size} bytes")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, dest)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        self._write_meta(key, content_type, digest.hexdigest())
+        return digest.hexdigest()
+
+    # -- objects -----------------------------------------------------------------------------------------
+    def put(self, key: str, data: BinaryIO, *, content_type: str) -> ObjectInfo:
+        etag = self._spool(iter(lambda: data.read(_CHUNK), b""), self._path(key), max_size=2**63)
+        self._write_meta(key, content_type, etag)
         return self.head(key)
 
     def open(self, key: str) -> BinaryIO:
@@ -80,11 +174,15 @@ class LocalStorage:
             raise FileNotFoundError(key)
         return path.open("rb")
 
-    def head(self, key: str) -> ObjectInfo:
+    def object_path(self, key: str) -> Path:
+        """Where the object's bytes are, for serving them from disk; `FileNotFoundError` if absent."""
         path = self._path(key)
         if not path.is_file():
             raise FileNotFoundError(key)
-        stat = path.stat()
+        return path
+
+    def head(self, key: str) -> ObjectInfo:
+        stat = self.object_path(key).stat()
         meta = self._read_meta(key)
         return ObjectInfo(
             key=key,
@@ -105,32 +203,84 @@ class LocalStorage:
         self._meta_path(key).unlink(missing_ok=True)
 
     def copy(self, source_key: str, dest_key: str) -> ObjectInfo:
-        source = self._path(source_key)
-        if not source.is_file():
-            raise FileNotFoundError(source_key)
-        meta = self._read_meta(source_key)
-        with source.open("rb") as fh:
-            return self.put(dest_key, fh, content_type=meta.get("content_type", "application/octet-stream"))
+        content_type = self.head(source_key).content_type
+        with self.open(source_key) as fh:
+            return self.put(dest_key, fh, content_type=content_type)
 
     def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         if not self.root.exists():
             return
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
-            if rel_dir == _META_DIR or rel_dir.startswith(_META_DIR + "/"):
-                dirnames[:] = []
-                continue
+            if rel_dir == ".":
+                dirnames[:] = [name for name in dirnames if name not in _RESERVED]
             dirnames.sort()
             for name in sorted(filenames):
-                if name.startswith(".part-"):
-                    continue
                 key = name if rel_dir == "." else f"{rel_dir}/{name}"
-                if key.startswith(prefix):
-                    yield self.head(key)
+                if key.startswith(prefix) and key not in _RESERVED:
+                    try:
+                        yield self.head(key)
+                    except FileNotFoundError:
+                        continue  # deleted while we walked
 
-    # -- browser-direct transfers (the signed-token endpoint flow) -----------------------------------------
+    # -- transfer tokens -----------------------------------------------------------------------------------
+    def _sign(self, purpose: str, payload: dict[str, Any], expires_in: int) -> str:
+        if not 0 < expires_in <= MAX_EXPIRES_IN:
+            raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds")
+        token: str = self._serializers[purpose].dumps({**payload, "exp": self._clock() + expires_in})
+        return token
+
+    def _verify(self, purpose: str, token: str) -> dict[str, Any]:
+        try:
+            # The signed timestamp caps any token's life even if the clock we were given drifts.
+            payload = self._serializers[purpose].loads(token, max_age=MAX_EXPIRES_IN)
+        except BadSignature as exc:
+            raise TokenRejected("invalid token") from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
+            raise TokenRejected("invalid token")
+        if payload["exp"] < self._clock():
+            raise TokenRejected("token has expired")
+        return payload
+
+    def read_upload_token(self, token: str) -> UploadGrant:
+        p = self._verify("upload", token)
+        return UploadGrant(key=validate_key(p["key"]), max_size=int(p["max"]), content_type=str(p["type"]))
+
+    def read_download_token(self, token: str) -> DownloadGrant:
+        p = self._verify("download", token)
+        return DownloadGrant(
+            key=validate_key(p["key"]), filename=p["name"], content_type=p["type"], inline=p["inl"]
+        )
+
+    def read_part_token(self, token: str) -> PartGrant:
+        p = self._verify("part", token)
+        return PartGrant(key=validate_key(p["key"]), upload_id=str(p["up"]), part_number=int(p["n"]))
+
+    # -- browser-direct transfers --------------------------------------------------------------------------
     def presign_upload(self, key: str, *, max_size: int, content_type: str, expires_in: int) -> UploadTicket:
-        raise NotImplementedError("local presigned uploads arrive with the upload endpoint")
+        self._path(key)
+        if max_size < 1:
+            raise ValueError("max_size must be at least one byte")
+        payload = {"key": key, "max": max_size, "type": content_type}
+        token = self._sign("upload", payload, expires_in)
+        return UploadTicket(
+            url=f"{self.url_prefix}/upload",
+            fields={"token": token, "Content-Type": content_type},
+            key=key,
+            max_size=max_size,
+            content_type=content_type,
+            expires_at=datetime.fromtimestamp(self._clock() + expires_in, tz=UTC),
+        )
+
+    def receive_upload(
+        self, grant: UploadGrant, declared_type: str | None, chunks: Iterable[bytes]
+    ) -> ObjectInfo:
+        """Store a browser's form upload under the grant's key, enforcing the grant while it streams."""
+        if declared_type != grant.content_type:
+            raise PolicyViolation("content type differs from the ticket's")
+        etag = self._spool(chunks, self._path(grant.key), max_size=grant.max_size, min_size=1)
+        self._write_meta(grant.key, grant.content_type, etag)
+        return self.head(grant.key)
 
     def presign_download(
         self,
@@ -141,27 +291,100 @@ class LocalStorage:
         content_type: str | None = None,
         inline: bool = False,
     ) -> str:
-        raise NotImplementedError("local presigned downloads arrive with the download endpoint")
+        self._path(key)
+        payload = {"key": key, "name": filename, "type": content_type, "inl": inline}
+        return f"{self.url_prefix}/o/{self._sign('download', payload, expires_in)}"
+
+    # -- multipart: parts are files in a per-upload directory, joined on completion -----------------------
+    def _upload_dir(self, upload_id: str) -> Path:
+        if not upload_id.isalnum():
+            raise FileNotFoundError(upload_id)
+        return self.root / _MULTIPART_DIR / upload_id
+
+    def _read_upload(self, key: str, upload_id: str) -> dict[str, str]:
+        try:
+            manifest: dict[str, str] = json.loads((self._upload_dir(upload_id) / "upload.json").read_text())
+        except (FileNotFoundError, ValueError) as exc:
+            raise FileNotFoundError(f"{key} (upload {upload_id})") from exc
+        if manifest.get("key") != key:
+            raise FileNotFoundError(f"{key} (upload {upload_id})")
+        return manifest
 
     def create_multipart(self, key: str, *, content_type: str) -> str:
-        raise NotImplementedError
+        self._path(key)
+        upload_id = secrets.token_hex(16)
+        directory = self._upload_dir(upload_id)
+        directory.mkdir(parents=True)
+        manifest = {"key": key, "content_type": content_type, "initiated": datetime.now(UTC).isoformat()}
+        (directory / "upload.json").write_text(json.dumps(manifest))
+        return upload_id
 
     def presign_part(self, key: str, upload_id: str, part_number: int, *, expires_in: int) -> str:
-        raise NotImplementedError
+        if not 1 <= part_number <= 10000:
+            raise ValueError("part_number must be between 1 and 10000")
+        self._read_upload(key, upload_id)
+        payload = {"key": key, "up": upload_id, "n": part_number}
+        return f"{self.url_prefix}/part/{self._sign('part', payload, expires_in)}"
+
+    def receive_part(self, grant: PartGrant, chunks: Iterable[bytes]) -> MultipartPart:
+        """Store one part of a pending multipart upload; uploading a part again replaces it."""
+        self._read_upload(grant.key, grant.upload_id)
+        directory = self._upload_dir(grant.upload_id)
+        etag = self._spool(chunks, directory / f"{grant.part_number:05d}", max_size=MAX_PART_SIZE)
+        (directory / f"{grant.part_number:05d}.etag").write_text(etag)
+        return MultipartPart(part_number=grant.part_number, etag=etag)
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[MultipartPart]) -> ObjectInfo:
-        raise NotImplementedError
+        manifest = self._read_upload(key, upload_id)
+        directory = self._upload_dir(upload_id)
+        ordered = sorted(parts, key=lambda part: part.part_number)
+        if not ordered:
+            raise InvalidPart("a multipart upload needs at least one part")
+        paths = []
+        for part in ordered:
+            path = directory / f"{part.part_number:05d}"
+            try:
+                stored_etag = (directory / f"{part.part_number:05d}.etag").read_text()
+            except FileNotFoundError as exc:
+                raise InvalidPart(f"part {part.part_number} was not uploaded") from exc
+            if stored_etag != part.etag.strip('"'):
+                raise InvalidPart(f"part {part.part_number} has another ETag")
+            paths.append(path)
+
+        def joined() -> Iterator[bytes]:
+            for path in paths:
+                with path.open("rb") as fh:
+                    yield from iter(lambda: fh.read(_CHUNK), b"")
+
+        etag = self._spool(joined(), self._path(key), max_size=2**63)
+        self._write_meta(key, manifest["content_type"], etag)
+        shutil.rmtree(directory, ignore_errors=True)
+        return self.head(key)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
-        raise NotImplementedError
+        try:
+            self._read_upload(key, upload_id)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)
 
     def list_multipart(self, prefix: str) -> Iterator[PendingMultipart]:
-        return iter(())
+        base = self.root / _MULTIPART_DIR
+        if not base.is_dir():
+            return
+        for directory in sorted(base.iterdir()):
+            try:
+                manifest = json.loads((directory / "upload.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if manifest["key"].startswith(prefix):
+                initiated = datetime.fromisoformat(manifest["initiated"])
+                yield PendingMultipart(key=manifest["key"], upload_id=directory.name, initiated=initiated)
 
     def check(self) -> StorageHealth:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".health"
+            probe = self.root / _HEALTH_PROBE
             probe.write_bytes(b"ok")
             probe.unlink()
         except OSError as exc:

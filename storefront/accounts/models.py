@@ -1,0 +1,173 @@
+"""Users, artist and label profiles, memberships, invitations and roster links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, utcnow
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=24)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column()
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    # Bumped when the password changes or the account is deleted: every older login and reset link dies.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+    artist_memberships: Mapped[list[ArtistMember]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    label_memberships: Mapped[list[LabelStaff]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+
+class ProfileMixin:
+    """What artist and label profiles share: a public name, a unique address, and a short biography."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    links: Mapped[list[Any]] = mapped_column(default=list)
+    avatar_key: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemberRole(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class Artist(ProfileMixin, Base):
+    __tablename__ = "artists"
+
+    members: Mapped[list[ArtistMember]] = relationship(back_populates="artist", cascade="all, delete-orphan")
+    roster_links: Mapped[list[RosterLink]] = relationship(back_populates="artist", cascade="all, delete-orphan")
+
+
+class ArtistMember(Base):
+    __tablename__ = "artist_members"
+    __table_args__ = (UniqueConstraint("artist_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    artist: Mapped[Artist] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="artist_memberships")
+
+
+class Label(ProfileMixin, Base):
+    __tablename__ = "labels"
+
+    staff: Mapped[list[LabelStaff]] = relationship(back_populates="label", cascade="all, delete-orphan")
+    roster_links: Mapped[list[RosterLink]] = relationship(back_populates="label", cascade="all, delete-orphan")
+
+
+class LabelStaff(Base):
+    __tablename__ = "label_staff"
+    __table_args__ = (UniqueConstraint("label_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    label: Mapped[Label] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship(back_populates="label_memberships")
+
+
+class InvitationKind(enum.StrEnum):
+    ARTIST_MEMBER = "artist_member"
+    LABEL_STAFF = "label_staff"
+
+
+class Invitation(Base):
+    """An emailed invitation to join an artist or a label's staff; only the token's hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[InvitationKind] = mapped_column(_enum(InvitationKind))
+    artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    artist: Mapped[Artist | None] = relationship()
+    label: Mapped[Label | None] = relationship()
+
+    @property
+    def target_name(self) -> str:
+        target = self.artist or self.label
+        return target.name if target is not None else "(removed)"
+
+    def is_open(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class RosterStatus(enum.StrEnum):
+    AWAITING_ARTIST = "awaiting_artist"
+    AWAITING_LABEL = "awaiting_label"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class RosterLink(Base):
+    """An artist on a label's roster: active only once both the label and the artist have agreed."""
+
+    __tablename__ = "roster_links"
+    __table_args__ = (UniqueConstraint("label_id", "artist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
+    label_consent_at: Mapped[datetime | None] = mapped_column()
+    artist_consent_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    label: Mapped[Label] = relationship(back_populates="roster_links")
+    artist: Mapped[Artist] = relationship(back_populates="roster_links")
+
+    @property
+    def status(self) -> RosterStatus:
+        if self.ended_at is not None:
+            return RosterStatus.ENDED
+        if self.label_consent_at and self.artist_consent_at:
+            return RosterStatus.ACTIVE
+        return RosterStatus.AWAITING_ARTIST if self.label_consent_at else RosterStatus.AWAITING_LABEL

@@ -1,0 +1,231 @@
+"""Managing artist and label profiles: create, edit, members, invitations and roster consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ..db import utcnow
+from ..web.access import ARTIST_MEMBER, ARTIST_OWNER, LABEL_OWNER, LABEL_STAFF, PUBLIC, VERIFIED, access, current_user
+from ..web.context import actor, profile_service
+from .forms import ConfirmForm, InviteForm, MemberRoleForm, ProfileForm, RosterForm
+from .models import Artist, Label, MemberRole, RosterLink
+from .services import AccountError
+from .views import _field_error
+
+bp = Blueprint("profiles", __name__)
+ViewResult = Response | str | tuple[str, int]
+
+
+def _kind_of(profile: Artist | Label) -> str:
+    return "artist" if isinstance(profile, Artist) else "label"
+
+
+def _new(kind: str) -> ViewResult:
+    user = current_user()
+    assert user is not None
+    form = ProfileForm()
+    if request.method == "POST":
+        if form.validate():
+            service = profile_service()
+            create = service.create_artist if kind == "artist" else service.create_label
+            try:
+                profile = create(user, actor(), name=form.name.data, slug=form.slug.data or "",
+                                 bio=form.bio.data or "", location=form.location.data or "",
+                                 links=form.links.data or "")
+            except AccountError as error:
+                _field_error(form, error)
+            else:
+                flash(f"{profile.name} is created. Add a picture and invite the other members.", "success")
+                return redirect(url_for(f"profiles.{kind}_members", slug=profile.slug))
+        return render_template("profiles/edit.html", form=form, kind=kind, profile=None), 422
+    return render_template("profiles/edit.html", form=form, kind=kind, profile=None)
+
+
+def _edit(profile: Artist | Label) -> ViewResult:
+    kind = _kind_of(profile)
+    form = ProfileForm(obj=profile)
+    if request.method == "GET":
+        form.links.data = "\n".join(profile.links)
+        return render_template("profiles/edit.html", form=form, kind=kind, profile=profile)
+    if form.validate():
+        upload = form.avatar.data
+        avatar = upload.stream if upload is not None and getattr(upload, "filename", "") else None
+        try:
+            profile_service().update_profile(profile, actor(), name=form.name.data, slug=form.slug.data or "",
+                                             bio=form.bio.data or "", location=form.location.data or "",
+                                             links=form.links.data or "", avatar=avatar)
+        except AccountError as error:
+            _field_error(form, error)
+        else:
+            flash("Your changes are saved.", "success")
+            return redirect(url_for(f"catalog.{kind}_page", slug=profile.slug))
+    return render_template("profiles/edit.html", form=form, kind=kind, profile=profile), 422
+
+
+def _members(profile: Artist | Label, *, invite_form: InviteForm | None = None, status: int = 200) -> ViewResult:
+    kind = _kind_of(profile)
+    service = profile_service()
+    members = profile.members if isinstance(profile, Artist) else profile.staff
+    user = current_user()
+    is_owner = any(m.user_id == user.id and m.role == MemberRole.OWNER for m in members) if user else False
+    links: list[RosterLink] = [link for link in profile.roster_links if link.ended_at is None]
+    page = render_template(
+        "profiles/members.html", profile=profile, kind=kind, members=members, is_owner=is_owner,
+        invitations=service.open_invitations(profile), invite_form=invite_form or InviteForm(),
+        role_form=MemberRoleForm(), roster_form=RosterForm(), confirm_form=ConfirmForm(), roster_links=links,
+    )
+    return (page, status) if status != 200 else page
+
+
+def _invite(profile: Artist | Label) -> ViewResult:
+    form = InviteForm()
+    user = current_user()
+    assert user is not None
+    if form.validate():
+        try:
+            profile_service().invite(profile, actor(), user, form.email.data)
+        except AccountError as error:
+            _field_error(form, error)
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+    return _members(profile, invite_form=form, status=422)
+
+
+def _set_role(profile: Artist | Label) -> ViewResult:
+    form = MemberRoleForm()
+    kind = _kind_of(profile)
+    if form.validate():
+        role = None if form.role.data == "remove" else MemberRole(form.role.data)
+        try:
+            profile_service().set_member_role(profile, int(form.user_id.data), role, actor())
+        except (AccountError, ValueError) as error:
+            flash(getattr(error, "message", "That member could not be changed."), "error")
+            return _members(profile, status=422)
+        flash("Members updated.", "success")
+    return redirect(url_for(f"profiles.{kind}_members", slug=profile.slug))
+
+
+def _revoke(profile: Artist | Label, invitation_id: int) -> ViewResult:
+    if ConfirmForm().validate():
+        try:
+            profile_service().revoke_invitation(profile, invitation_id, actor())
+        except AccountError as error:
+            flash(error.message, "error")
+            return _members(profile, status=422)
+        flash("Invitation withdrawn.", "success")
+    return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+
+
+def _roster_propose(profile: Artist | Label) -> ViewResult:
+    form = RosterForm()
+    service = profile_service()
+    if not form.validate():
+        return _members(profile, status=422)
+    other_slug = (form.slug.data or "").strip().lower()
+    if isinstance(profile, Label):
+        artist, label, by_label = service.artist_by_slug(other_slug), profile, True
+        other: Any = artist
+    else:
+        artist, label, by_label = profile, service.label_by_slug(other_slug), False
+        other = label
+    if other is None:
+        flash(f"No {'artist' if by_label else 'label'} has the address “{other_slug}”.", "error")
+        return _members(profile, status=422)
+    assert artist is not None and label is not None
+    link = service.propose_roster(label, artist, actor(), by_label=by_label)
+    flash(f"{artist.name} is on {label.name}'s roster." if link.status.value == "active"
+          else f"Asked {other.name}; it becomes active when they agree.", "success")
+    return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+
+
+def _roster_link(profile: Artist | Label, link_id: int) -> RosterLink:
+    link = next((lk for lk in profile.roster_links if lk.id == link_id), None)
+    if link is None:
+        abort(404)
+    return link
+
+
+def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
+    link = _roster_link(profile, link_id)
+    if ConfirmForm().validate():
+        profile_service().propose_roster(link.label, link.artist, actor(), by_label=isinstance(profile, Label))
+        flash("Roster updated.", "success")
+    return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+
+
+def _roster_end(profile: Artist | Label, link_id: int) -> ViewResult:
+    link = _roster_link(profile, link_id)
+    if ConfirmForm().validate():
+        profile_service().end_roster(link, actor(), by_label=isinstance(profile, Label))
+        flash("Roster link ended.", "success")
+    return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+
+
+# -- routes: the same actions for artists and labels, each under its own access rule -------------------------
+@bp.route("/artists/new", methods=["GET", "POST"])
+@access(VERIFIED)
+def artist_new() -> ViewResult:
+    return _new("artist")
+
+
+@bp.route("/labels/new", methods=["GET", "POST"])
+@access(VERIFIED)
+def label_new() -> ViewResult:
+    return _new("label")
+
+
+def _routes(kind: str, member_rule: Any, owner_rule: Any) -> None:
+    base = f"/{kind}s/<slug>"
+
+    def profile() -> Artist | Label:
+        found: Artist | Label = getattr(g, kind)
+        return found
+
+    views: list[tuple[str, str, list[str], Any, Any]] = [
+        ("edit", "/edit", ["GET", "POST"], member_rule, lambda slug: _edit(profile())),
+        ("members", "/members", ["GET"], member_rule, lambda slug: _members(profile())),
+        ("invite", "/members/invite", ["POST"], owner_rule, lambda slug: _invite(profile())),
+        ("member_role", "/members/role", ["POST"], owner_rule, lambda slug: _set_role(profile())),
+        ("revoke", "/invitations/<int:invitation_id>/revoke", ["POST"], owner_rule,
+         lambda slug, invitation_id: _revoke(profile(), invitation_id)),
+        ("roster_propose", "/roster/propose", ["POST"], owner_rule, lambda slug: _roster_propose(profile())),
+        ("roster_accept", "/roster/<int:link_id>/accept", ["POST"], owner_rule,
+         lambda slug, link_id: _roster_accept(profile(), link_id)),
+        ("roster_end", "/roster/<int:link_id>/end", ["POST"], owner_rule,
+         lambda slug, link_id: _roster_end(profile(), link_id)),
+    ]
+    for name, path, methods, rule, func in views:
+        endpoint = f"{kind}_{name}"
+        func.__name__ = endpoint
+        bp.add_url_rule(base + path, endpoint, access(rule)(func), methods=methods)
+
+
+_routes("artist", ARTIST_MEMBER, ARTIST_OWNER)
+_routes("label", LABEL_STAFF, LABEL_OWNER)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
+def invitation(token: str) -> ViewResult:
+    service = profile_service()
+    found = service.invitation_by_token(token)
+    if found is None or not found.is_open(utcnow()):
+        return render_template("accounts/token_problem.html",
+                               message="This invitation is no longer open. Ask for a new one."), 404
+    form = ConfirmForm()
+    user = current_user()
+    if request.method == "POST" and form.validate():
+        if user is None:
+            return redirect(url_for("accounts.login", next=request.path))
+        try:
+            target = service.accept_invitation(token, user, actor())
+        except AccountError as error:
+            flash(error.message, "error")
+            return render_template("profiles/invitation.html", invitation=found, form=form), 422
+        flash(f"You are now a member of {target.name}.", "success")
+        return redirect(url_for(f"profiles.{_kind_of(target)}_members", slug=target.slug))
+    return render_template("profiles/invitation.html", invitation=found, form=form)

@@ -1,0 +1,264 @@
+"""Sign-up, log-in, log-out, email verification, password reset and the account page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from ..web.access import LOGGED_IN, PUBLIC, access, current_user, safe_next
+from ..web.context import account_service, actor, client_ip, platform
+from .credentials import TokenInvalid
+from .forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    DeleteAccountForm,
+    EmailOnlyForm,
+    LoginForm,
+    ResetPasswordForm,
+    SignUpForm,
+)
+from .models import User
+from .services import AccountError
+
+bp = Blueprint("accounts", __name__)
+ViewResult = Response | str | tuple[str, int]
+
+
+def _field_error(form: FlaskForm, error: AccountError) -> None:
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _too_many(retry_after: int) -> Response:
+    minutes = max(1, round(retry_after / 60))
+    response = Response(render_template(
+        "error.html", code=429, title="Too many attempts",
+        message=f"For your account's safety we pause after several tries. Try again in about {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.",
+    ), status=429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _limited(action: str, email: str | None = None) -> Response | None:
+    keys = [f"{action}:ip:{client_ip()}"]
+    if email:
+        keys.append(f"{action}:account:{email.strip().lower()}")
+    verdict = platform().limiter.hit(*keys)
+    return None if verdict.allowed else _too_many(verdict.retry_after)
+
+
+def _log_in(user: User) -> None:
+    # A fresh session on every log-in: nothing an attacker planted before it survives.
+    session.clear()
+    session["uid"] = user.id
+    session["av"] = user.auth_version
+    session.permanent = True
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@access(PUBLIC)
+def signup() -> ViewResult:
+    form = SignUpForm()
+    if request.method == "POST":
+        if refused := _limited("signup", form.email.data):
+            return refused
+        if form.validate():
+            try:
+                user = account_service().sign_up(form.email.data, form.password.data, form.display_name.data,
+                                                 actor())
+            except AccountError as error:
+                _field_error(form, error)
+            else:
+                _log_in(user)
+                flash(f"Welcome, {user.display_name}. We sent a link to {user.email}: open it to confirm your "
+                      "address.", "success")
+                return redirect(url_for("accounts.unverified"))
+        return render_template("accounts/signup.html", form=form), 422
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access(PUBLIC)
+def login() -> ViewResult:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"), "")
+        return render_template("accounts/login.html", form=form)
+    if refused := _limited("login", form.email.data):
+        return refused
+    if form.validate():
+        try:
+            user = account_service().authenticate(form.email.data, form.password.data, actor())
+        except AccountError as error:
+            _field_error(form, error)
+        else:
+            _log_in(user)
+            return redirect(safe_next(form.next.data, url_for("catalog.home")))
+    return render_template("accounts/login.html", form=form), 422
+
+
+@bp.post("/logout")
+@access(PUBLIC)
+def logout() -> Response:
+    if ConfirmForm().validate_on_submit():
+        session.clear()
+        flash("You are logged out.", "info")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.route("/account/unverified", methods=["GET", "POST"])
+@access(LOGGED_IN)
+def unverified() -> ViewResult:
+    user = current_user()
+    assert user is not None
+    form = ConfirmForm()
+    if user.is_verified:
+        return redirect(url_for("accounts.account"))
+    if request.method == "POST" and form.validate():
+        if refused := _limited("verify-resend", user.email):
+            return refused
+        account_service().send_verification(user)
+        flash(f"We sent a new link to {user.email}.", "success")
+        return redirect(url_for("accounts.unverified"))
+    return render_template("accounts/unverified.html", form=form, user=user)
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
+def verify_email(token: str) -> ViewResult:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        try:
+            user = account_service().verify_email(token)
+        except TokenInvalid as error:
+            return render_template("accounts/token_problem.html", message=error.reason), 400
+        flash(f"Thank you: {user.email} is confirmed.", "success")
+        return redirect(url_for("accounts.account") if current_user() else url_for("accounts.login"))
+    return render_template("accounts/confirm.html", form=form, title="Confirm your email address",
+                           button="Confirm my email address")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@access(PUBLIC)
+def forgot_password() -> ViewResult:
+    form = EmailOnlyForm()
+    if request.method == "POST":
+        if refused := _limited("reset", form.email.data):
+            return refused
+        if form.validate():
+            account_service().request_password_reset(form.email.data, actor())
+            return render_template("accounts/reset_sent.html", email=form.email.data)
+        return render_template("accounts/forgot.html", form=form), 422
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
+def reset_password(token: str) -> ViewResult:
+    form = ResetPasswordForm()
+    service = account_service()
+    try:
+        service.user_for_reset(token)
+    except TokenInvalid as error:
+        return render_template("accounts/token_problem.html", message=error.reason), 400
+    if request.method == "POST":
+        if refused := _limited("reset-confirm"):
+            return refused
+        if form.validate():
+            try:
+                user = service.reset_password(token, form.password.data, actor())
+            except AccountError as error:
+                _field_error(form, error)
+            else:
+                _log_in(user)
+                flash("Your password is changed and you are logged in.", "success")
+                return redirect(url_for("accounts.account"))
+        return render_template("accounts/reset.html", form=form), 422
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.get("/account")
+@access(LOGGED_IN)
+def account() -> ViewResult:
+    return render_template("accounts/account.html", password_form=ChangePasswordForm(),
+                           email_form=ChangeEmailForm())
+
+
+@bp.post("/account/password")
+@access(LOGGED_IN)
+def change_password() -> ViewResult:
+    user = current_user()
+    assert user is not None
+    form = ChangePasswordForm()
+    if form.validate():
+        try:
+            account_service().change_password(user, form.current_password.data, form.new_password.data, actor())
+        except AccountError as error:
+            _field_error(form, error)
+        else:
+            session["av"] = user.auth_version
+            flash("Your password is changed. Other devices are logged out.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", password_form=form, email_form=ChangeEmailForm()), 422
+
+
+@bp.post("/account/email")
+@access(LOGGED_IN)
+def change_email() -> ViewResult:
+    user = current_user()
+    assert user is not None
+    form = ChangeEmailForm()
+    if refused := _limited("change-email", user.email):
+        return refused
+    if form.validate():
+        try:
+            new_email = account_service().request_email_change(user, form.new_email.data, form.password.data,
+                                                               actor())
+        except AccountError as error:
+            _field_error(form, error)
+        else:
+            flash(f"We sent a link to {new_email}. Your address changes when you open it.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", password_form=ChangePasswordForm(), email_form=form), 422
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
+def confirm_email_change(token: str) -> ViewResult:
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        try:
+            user = account_service().confirm_email_change(token, actor())
+        except TokenInvalid as error:
+            return render_template("accounts/token_problem.html", message=error.reason), 400
+        flash(f"Your email address is now {user.email}.", "success")
+        return redirect(url_for("accounts.account") if current_user() else url_for("accounts.login"))
+    return render_template("accounts/confirm.html", form=form, title="Confirm your new email address",
+                           button="Use this address")
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@access(LOGGED_IN)
+def delete_account() -> ViewResult:
+    user = current_user()
+    assert user is not None
+    form = DeleteAccountForm()
+    service = account_service()
+    if request.method == "POST":
+        if form.validate():
+            try:
+                service.delete_account(user, form.password.data, actor())
+            except AccountError as error:
+                _field_error(form, error)
+            else:
+                session.clear()
+                flash("Your account is deleted.", "info")
+                return redirect(url_for("catalog.home"))
+        return render_template("accounts/delete.html", form=form, blocking=service.sole_owner_of(user)), 422
+    return render_template("accounts/delete.html", form=form, blocking=service.sole_owner_of(user))

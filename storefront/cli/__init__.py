@@ -1,0 +1,15 @@
+"""Flask commands: db, demo, create-admin, worker, check."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import admin, database, demo, operations
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(database.db)
+    app.cli.add_command(demo.demo)
+    app.cli.add_command(admin.create_admin)
+    app.cli.add_command(operations.worker)
+    app.cli.add_command(operations.check)

@@ -1,0 +1,75 @@
+"""`flask worker` and `flask check`: running background jobs, and reporting whether every part answers."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+from flask import current_app
+
+from ..container import Platform
+from ..web.health import component_status
+
+
+def _platform() -> Platform:
+    found: Platform = current_app.extensions["storefront"]
+    return found
+
+
+@click.command("worker")
+@click.option("--concurrency", default=2, show_default=True, help="Jobs run at the same time.")
+def worker(concurrency: int) -> None:
+    """Run background jobs until stopped (Ctrl-C or SIGTERM finishes the running jobs first)."""
+    platform = _platform()
+    if platform.settings.jobs_backend == "celery":
+        from ..jobs.celery import run_worker
+
+        run_worker(platform, current_app._get_current_object(), concurrency=concurrency)  # type: ignore[attr-defined]
+        return
+    from ..jobs.inline import InlineDispatcher
+
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        click.echo("Stopping after the running jobs finish…")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def loop() -> None:
+        runner = InlineDispatcher(platform.executor, mode="manual")
+        with app.app_context():
+            while not stop.is_set():
+                if not runner.drain_once():
+                    stop.wait(1.0)
+
+    click.echo(f"Running jobs from the database with {concurrency} thread(s). Ctrl-C stops.")
+    threads = [threading.Thread(target=loop, name=f"worker-{i}") for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@click.command("check")
+def check() -> None:
+    """Print the configuration in force and whether the database, storage, queue and payments answer."""
+    platform = _platform()
+    click.echo("Configuration")
+    for name, value in platform.settings.describe():
+        click.echo(f"  {name:<34} {value}")
+    click.echo("\nComponents")
+    components = component_status(platform)
+    for name, status in components.items():
+        mark = "ok  " if status["ok"] else "FAIL"
+        detail = " ".join(str(status.get(k, "")) for k in ("backend", "detail")).strip()
+        click.echo(f"  [{mark}] {name:<10} {detail}")
+    if platform.payments.is_sandbox:
+        click.echo("\nPayments run in the SANDBOX: no real money moves.")
+    if not all(status["ok"] for status in components.values()):
+        sys.exit(1)

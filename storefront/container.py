@@ -1,0 +1,111 @@
+"""The application's long-lived parts, each implementation chosen from the settings in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .accounts.credentials import Passwords, Tokens
+from .config import Settings
+from .db import Database
+from .jobs.interfaces import JobDispatcher, JobRegistry
+from .jobs.runner import JobExecutor
+from .mail.interfaces import MailTransport
+from .payments.interfaces import PaymentGateway
+from .storage.interfaces import ObjectStorage
+from .web.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    database: Database
+    storage: ObjectStorage
+    payments: PaymentGateway
+    mail_transport: MailTransport
+    registry: JobRegistry
+    executor: JobExecutor
+    jobs: JobDispatcher
+    passwords: Passwords
+    tokens: Tokens
+    limiter: RateLimiter
+
+
+def build_storage(settings: Settings) -> ObjectStorage:
+    if settings.storage_backend == "s3":
+        from .storage.s3 import S3Storage
+
+        return S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url or None,
+            region=settings.s3_region or None,
+            access_key=settings.s3_access_key or None,
+            secret_key=settings.s3_secret_key or None,
+            public_endpoint_url=settings.s3_public_endpoint_url or None,
+        )
+    from .storage.local import LocalStorage
+
+    return LocalStorage(settings.resolved_storage_dir, secret_key=settings.secret_key)
+
+
+def build_payments(settings: Settings) -> PaymentGateway:
+    if settings.payments == "stripe":
+        from .payments.stripe import StripeGateway
+
+        return StripeGateway(
+            settings.stripe_secret_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base or None,
+        )
+    from .payments.sandbox import SandboxGateway
+
+    return SandboxGateway()
+
+
+def build_mail(settings: Settings) -> MailTransport:
+    if settings.mail == "smtp":
+        from .mail.smtp import SmtpTransport
+
+        return SmtpTransport(settings.smtp_url)
+    from .mail.outbox import OutboxTransport
+
+    return OutboxTransport()
+
+
+def build_jobs(settings: Settings, executor: JobExecutor) -> JobDispatcher:
+    if settings.jobs_backend == "celery":
+        from .jobs.celery import CeleryDispatcher
+
+        return CeleryDispatcher(settings.queue_url, executor)
+    from .jobs.inline import InlineDispatcher
+
+    return InlineDispatcher(executor, mode=settings.inline_jobs)
+
+
+def build_platform(settings: Settings) -> Platform:
+    if settings.resolved_database_url.startswith("sqlite") or settings.storage_backend == "local":
+        Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
+    extra: dict[str, Any] = settings.extra
+    database = Database(settings.resolved_database_url)
+    registry = JobRegistry()
+    lease = timedelta(seconds=float(extra.get("job_lease_seconds", 60)))
+    executor = JobExecutor(database, registry, services=None, lease=lease)
+    count, window = settings.rate_limit
+    platform = Platform(
+        settings=settings,
+        database=database,
+        storage=build_storage(settings),
+        payments=build_payments(settings),
+        mail_transport=build_mail(settings),
+        registry=registry,
+        executor=executor,
+        jobs=build_jobs(settings, executor),
+        passwords=Passwords(**extra.get("password_hashing", {})),
+        tokens=Tokens(settings.secret_key),
+        limiter=(MemoryRateLimiter(limit=count, window=window) if database.engine.dialect.name == "sqlite"
+                 else DatabaseRateLimiter(database.engine, limit=count, window=window)),
+    )
+    executor.services = platform
+    return platform

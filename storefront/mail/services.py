@@ -1,0 +1,49 @@
+"""Composing mail inside a transaction and delivering it by job once that transaction has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..jobs.interfaces import JobQueue, JobRegistry
+from ..jobs.runner import JobContext
+from .interfaces import Envelope, MailTransport
+from .models import MessageStatus, OutboundMessage
+
+Renderer = Callable[[str, Mapping[str, Any]], str]
+DELIVER_JOB = "mail.deliver"
+
+
+class MailService:
+    def __init__(self, session: Session, queue: JobQueue, render: Renderer) -> None:
+        self.session = session
+        self.queue = queue
+        self.render = render
+
+    def send(self, kind: str, to_address: str, subject: str, template: str, **context: Any) -> OutboundMessage:
+        body = self.render(f"mail/{template}.txt", context)
+        message = OutboundMessage(kind=kind, to_address=to_address, subject=subject, text_body=body)
+        self.session.add(message)
+        self.session.flush()
+        self.queue.enqueue(DELIVER_JOB, {"message_id": message.id}, dedupe_key=f"mail:{message.id}")
+        return message
+
+
+def register_jobs(registry: JobRegistry, transport: MailTransport, sender: str) -> None:
+    def deliver(context: JobContext, payload: dict[str, Any]) -> None:
+        with context.database.transaction() as session:
+            message = session.get(OutboundMessage, payload["message_id"])
+            if message is None or message.status in (MessageStatus.SENT, MessageStatus.KEPT):
+                return
+            envelope = Envelope(message.id, sender, message.to_address, message.subject, message.text_body)
+        transport.deliver(envelope)
+        with context.database.transaction() as session:
+            stored = session.get(OutboundMessage, payload["message_id"])
+            if stored is not None:
+                stored.status = MessageStatus.KEPT if transport.keeps_messages else MessageStatus.SENT
+                stored.delivered_at = utcnow()
+
+    registry.add(DELIVER_JOB, deliver)

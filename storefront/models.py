@@ -1,0 +1,14 @@
+"""Every model module imported once, so the metadata (for Alembic and the tests) knows every table."""
+
+from __future__ import annotations
+
+from .accounts import models as accounts_models
+from .db import Base
+from .events import AuditEvent
+from .jobs.models import Job
+from .mail.models import OutboundMessage
+from .web.ratelimit import RateLimitCounter
+
+metadata = Base.metadata
+
+__all__ = ["AuditEvent", "Job", "OutboundMessage", "RateLimitCounter", "accounts_models", "metadata"]
