@@ -102,8 +102,8 @@ def _storage_origins(settings: Settings) -> list[str]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts.views import bp as accounts_bp
     from .accounts.profile_views import bp as profiles_bp
+    from .accounts.views import bp as accounts_bp
     from .catalog.views import bp as catalog_bp
     from .web.admin_views import bp as admin_bp
     from .web.health import bp as health_bp

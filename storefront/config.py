@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "STOREFRONT_"
-_INSECURE_SECRET = "dev-insecure-secret-key-change-me"
+# Only for development; production refuses to start with it.
+_INSECURE_SECRET = "dev-insecure-secret-key-change-me"  # noqa: S105
 
 
 class ConfigError(RuntimeError):
@@ -209,7 +210,11 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("MAIL", "outbox", "outbox (kept for admins to read) or smtp"),
     Setting("SMTP_URL", "", "smtp://user:password@host:587 (STARTTLS) or smtps://... (TLS)"),
     Setting("MAIL_FROM", "Velvet <no-reply@localhost>", "sender address"),
-    Setting("AUTH_RATE_LIMIT", "10/300", "attempts per seconds for log-in, sign-up and reset, per account and IP"),
-    Setting("TRUSTED_PROXIES", "0", "how many reverse proxies set X-Forwarded-For/-Proto in front of the app"),
+    Setting(
+        "AUTH_RATE_LIMIT", "10/300", "attempts per seconds for log-in, sign-up and reset, per account and IP"
+    ),
+    Setting(
+        "TRUSTED_PROXIES", "0", "how many reverse proxies set X-Forwarded-For/-Proto in front of the app"
+    ),
     Setting("PLATFORM_KEY_PATH", "instance/platform-ed25519.pem", "the platform's Ed25519 signing key"),
 )

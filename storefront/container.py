@@ -104,8 +104,11 @@ def build_platform(settings: Settings) -> Platform:
         jobs=build_jobs(settings, executor),
         passwords=Passwords(**extra.get("password_hashing", {})),
         tokens=Tokens(settings.secret_key),
-        limiter=(MemoryRateLimiter(limit=count, window=window) if database.engine.dialect.name == "sqlite"
-                 else DatabaseRateLimiter(database.engine, limit=count, window=window)),
+        limiter=(
+            MemoryRateLimiter(limit=count, window=window)
+            if database.engine.dialect.name == "sqlite"
+            else DatabaseRateLimiter(database.engine, limit=count, window=window)
+        ),
     )
     executor.services = platform
     return platform

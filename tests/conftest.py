@@ -115,8 +115,8 @@ def web(app: Flask) -> WebClient:
 def db(platform: Platform) -> Iterator[Session]:
     """A session for arranging and checking data directly; commits go through the one commit point.
 
-    On SQLite a transaction keeps reading the snapshot it began with: call `db.rollback()` before checking
-    what a request has written since."""
+    Call `tests.helpers.fresh(db)` before checking what a request has written since: a session keeps the
+    rows it loaded (and, on SQLite, the snapshot its transaction began with)."""
     session = platform.database.session()
     yield session
     session.close()

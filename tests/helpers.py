@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from storefront.mail.models import OutboundMessage
@@ -31,8 +32,9 @@ class WebClient:
         assert match, f"no CSRF token on {page} (status {response.status_code})"
         return match.group(1)
 
-    def submit(self, page: str, data: dict[str, Any] | None = None, *, action: str | None = None,
-               **kwargs: Any) -> TestResponse:
+    def submit(
+        self, page: str, data: dict[str, Any] | None = None, *, action: str | None = None, **kwargs: Any
+    ) -> TestResponse:
         """Load `page`, then POST `data` with the page's CSRF token to `action` (default: the page)."""
         fields = {"csrf_token": self.token(page), **(data or {})}
         return self.client.post(action or page, data=fields, **kwargs)
@@ -55,9 +57,13 @@ class WebClient:
 def mail_to(app: Flask, address: str) -> list[OutboundMessage]:
     platform = app.extensions["storefront"]
     with platform.database.session() as session:
-        return list(session.scalars(
-            select(OutboundMessage).where(OutboundMessage.to_address == address).order_by(OutboundMessage.id)
-        ))
+        return list(
+            session.scalars(
+                select(OutboundMessage)
+                .where(OutboundMessage.to_address == address)
+                .order_by(OutboundMessage.id)
+            )
+        )
 
 
 def last_link(app: Flask, address: str) -> str:
@@ -71,3 +77,10 @@ def last_link(app: Flask, address: str) -> str:
 
 def text_of(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+def fresh(session: Session) -> Session:
+    """End the session's snapshot and forget loaded rows, so the next read sees what requests committed."""
+    session.rollback()
+    session.expire_all()
+    return session

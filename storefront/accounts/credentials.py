@@ -14,12 +14,41 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 # The most common passwords of public breach lists that are long enough to pass the length rule.
 _COMMON = frozenset(
-    """
-    1234567890 12345678910 0123456789 1q2w3e4r5t 1qaz2wsx3edc qwertyuiop password123 password12
-    password1234 iloveyou12 qwerty1234 qwerty12345 1234qwerty abcdefghij aaaaaaaaaa 1111111111
-    0000000000 passw0rd12 letmein123 welcome123 football12 baseball12 sunshine12 princess12 dragon1234
-    trustno1234 zaq12wsxcde changeme123 administrator superman12 starwars12 whatever12 michael123
-    """.split()
+    [
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "qwertyuiop",
+        "password123",
+        "password12",
+        "password1234",
+        "iloveyou12",
+        "qwerty1234",
+        "qwerty12345",
+        "1234qwerty",
+        "abcdefghij",
+        "aaaaaaaaaa",
+        "1111111111",
+        "0000000000",
+        "passw0rd12",
+        "letmein123",
+        "welcome123",
+        "football12",
+        "baseball12",
+        "sunshine12",
+        "princess12",
+        "dragon1234",
+        "trustno1234",
+        "zaq12wsxcde",
+        "changeme123",
+        "administrator",
+        "superman12",
+        "starwars12",
+        "whatever12",
+        "michael123",
+    ]
 )
 
 

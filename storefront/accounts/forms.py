@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 _EMAIL = [DataRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=320)]
 
 
 class SignUpForm(FlaskForm):
-    display_name = StringField("Your name", [DataRequired("Enter the name other people will see."),
-                                             Length(max=80)])
+    display_name = StringField(
+        "Your name", [DataRequired("Enter the name other people will see."), Length(max=80)]
+    )
     email = EmailField("Email", _EMAIL)
-    password = PasswordField("Password", [InputRequired("Choose a password."), Length(max=1024)],
-                             description="At least 10 characters. A few unrelated words work well.")
+    password = PasswordField(
+        "Password",
+        [InputRequired("Choose a password."), Length(max=1024)],
+        description="At least 10 characters. A few unrelated words work well.",
+    )
 
 
 class LoginForm(FlaskForm):
@@ -29,27 +42,35 @@ class EmailOnlyForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", [InputRequired("Choose a password."), Length(max=1024)],
-                             description="At least 10 characters.")
+    password = PasswordField(
+        "New password",
+        [InputRequired("Choose a password."), Length(max=1024)],
+        description="At least 10 characters.",
+    )
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", [InputRequired("Enter your current password.")])
-    new_password = PasswordField("New password", [InputRequired("Choose a new password."), Length(max=1024)],
-                                 description="At least 10 characters. You stay logged in here; other "
-                                             "devices are logged out.")
+    new_password = PasswordField(
+        "New password",
+        [InputRequired("Choose a new password."), Length(max=1024)],
+        description="At least 10 characters. You stay logged in here; other devices are logged out.",
+    )
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField("New email", [DataRequired("Enter the new address."),
-                                         Email("Enter a valid email address."), Length(max=320)])
+    new_email = EmailField(
+        "New email",
+        [DataRequired("Enter the new address."), Email("Enter a valid email address."), Length(max=320)],
+    )
     password = PasswordField("Password", [InputRequired("Enter your password to confirm.")])
 
 
 class DeleteAccountForm(FlaskForm):
     password = PasswordField("Password", [InputRequired("Enter your password to confirm.")])
-    confirm = BooleanField("I understand that this cannot be undone",
-                           [DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "I understand that this cannot be undone", [DataRequired("Tick the box to confirm.")]
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -58,8 +79,11 @@ class ConfirmForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", [DataRequired("Enter a name."), Length(max=120)])
-    slug = StringField("Address", [Optional(), Length(max=60)],
-                       description="Lowercase letters, digits and hyphens. Left empty, it is made from the name.")
+    slug = StringField(
+        "Address",
+        [Optional(), Length(max=60)],
+        description="Lowercase letters, digits and hyphens. Left empty, it is made from the name.",
+    )
     bio = TextAreaField("About", [Optional(), Length(max=5000)])
     location = StringField("Location", [Optional(), Length(max=120)])
     links = TextAreaField("Links", [Optional(), Length(max=2500)], description="One web address per line.")
@@ -72,8 +96,17 @@ class InviteForm(FlaskForm):
 
 class MemberRoleForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired()])
-    role = SelectField("Role", choices=[("member", "Member"), ("owner", "Owner"), ("remove", "Remove")])
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("member", "Member"),
+            SelectChoice("owner", "Owner"),
+            SelectChoice("remove", "Remove"),
+        ],
+    )
 
 
 class RosterForm(FlaskForm):
-    slug = StringField("Address of the profile", [DataRequired("Enter the profile's address."), Length(max=60)])
+    slug = StringField(
+        "Address of the profile", [DataRequired("Enter the profile's address."), Length(max=60)]
+    )

@@ -34,7 +34,9 @@ class User(Base):
     artist_memberships: Mapped[list[ArtistMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
-    label_memberships: Mapped[list[LabelStaff]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    label_memberships: Mapped[list[LabelStaff]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     @property
     def is_verified(self) -> bool:
@@ -67,7 +69,9 @@ class Artist(ProfileMixin, Base):
     __tablename__ = "artists"
 
     members: Mapped[list[ArtistMember]] = relationship(back_populates="artist", cascade="all, delete-orphan")
-    roster_links: Mapped[list[RosterLink]] = relationship(back_populates="artist", cascade="all, delete-orphan")
+    roster_links: Mapped[list[RosterLink]] = relationship(
+        back_populates="artist", cascade="all, delete-orphan"
+    )
 
 
 class ArtistMember(Base):
@@ -88,7 +92,9 @@ class Label(ProfileMixin, Base):
     __tablename__ = "labels"
 
     staff: Mapped[list[LabelStaff]] = relationship(back_populates="label", cascade="all, delete-orphan")
-    roster_links: Mapped[list[RosterLink]] = relationship(back_populates="label", cascade="all, delete-orphan")
+    roster_links: Mapped[list[RosterLink]] = relationship(
+        back_populates="label", cascade="all, delete-orphan"
+    )
 
 
 class LabelStaff(Base):

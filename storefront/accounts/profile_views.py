@@ -8,7 +8,16 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from ..db import utcnow
-from ..web.access import ARTIST_MEMBER, ARTIST_OWNER, LABEL_OWNER, LABEL_STAFF, PUBLIC, VERIFIED, access, current_user
+from ..web.access import (
+    ARTIST_MEMBER,
+    ARTIST_OWNER,
+    LABEL_OWNER,
+    LABEL_STAFF,
+    PUBLIC,
+    VERIFIED,
+    access,
+    current_user,
+)
 from ..web.context import actor, profile_service
 from .forms import ConfirmForm, InviteForm, MemberRoleForm, ProfileForm, RosterForm
 from .models import Artist, Label, MemberRole, RosterLink
@@ -32,9 +41,15 @@ def _new(kind: str) -> ViewResult:
             service = profile_service()
             create = service.create_artist if kind == "artist" else service.create_label
             try:
-                profile = create(user, actor(), name=form.name.data, slug=form.slug.data or "",
-                                 bio=form.bio.data or "", location=form.location.data or "",
-                                 links=form.links.data or "")
+                profile = create(
+                    user,
+                    actor(),
+                    name=form.name.data,
+                    slug=form.slug.data or "",
+                    bio=form.bio.data or "",
+                    location=form.location.data or "",
+                    links=form.links.data or "",
+                )
             except AccountError as error:
                 _field_error(form, error)
             else:
@@ -52,11 +67,18 @@ def _edit(profile: Artist | Label) -> ViewResult:
         return render_template("profiles/edit.html", form=form, kind=kind, profile=profile)
     if form.validate():
         upload = form.avatar.data
-        avatar = upload.stream if upload is not None and getattr(upload, "filename", "") else None
+        avatar = upload.stream if upload is not None and upload.filename else None
         try:
-            profile_service().update_profile(profile, actor(), name=form.name.data, slug=form.slug.data or "",
-                                             bio=form.bio.data or "", location=form.location.data or "",
-                                             links=form.links.data or "", avatar=avatar)
+            profile_service().update_profile(
+                profile,
+                actor(),
+                name=form.name.data,
+                slug=form.slug.data or "",
+                bio=form.bio.data or "",
+                location=form.location.data or "",
+                links=form.links.data or "",
+                avatar=avatar,
+            )
         except AccountError as error:
             _field_error(form, error)
         else:
@@ -65,7 +87,9 @@ def _edit(profile: Artist | Label) -> ViewResult:
     return render_template("profiles/edit.html", form=form, kind=kind, profile=profile), 422
 
 
-def _members(profile: Artist | Label, *, invite_form: InviteForm | None = None, status: int = 200) -> ViewResult:
+def _members(
+    profile: Artist | Label, *, invite_form: InviteForm | None = None, status: int = 200
+) -> ViewResult:
     kind = _kind_of(profile)
     service = profile_service()
     members = profile.members if isinstance(profile, Artist) else profile.staff
@@ -73,9 +97,17 @@ def _members(profile: Artist | Label, *, invite_form: InviteForm | None = None, 
     is_owner = any(m.user_id == user.id and m.role == MemberRole.OWNER for m in members) if user else False
     links: list[RosterLink] = [link for link in profile.roster_links if link.ended_at is None]
     page = render_template(
-        "profiles/members.html", profile=profile, kind=kind, members=members, is_owner=is_owner,
-        invitations=service.open_invitations(profile), invite_form=invite_form or InviteForm(),
-        role_form=MemberRoleForm(), roster_form=RosterForm(), confirm_form=ConfirmForm(), roster_links=links,
+        "profiles/members.html",
+        profile=profile,
+        kind=kind,
+        members=members,
+        is_owner=is_owner,
+        invitations=service.open_invitations(profile),
+        invite_form=invite_form or InviteForm(),
+        role_form=MemberRoleForm(),
+        roster_form=RosterForm(),
+        confirm_form=ConfirmForm(),
+        roster_links=links,
     )
     return (page, status) if status != 200 else page
 
@@ -126,19 +158,20 @@ def _roster_propose(profile: Artist | Label) -> ViewResult:
     if not form.validate():
         return _members(profile, status=422)
     other_slug = (form.slug.data or "").strip().lower()
-    if isinstance(profile, Label):
-        artist, label, by_label = service.artist_by_slug(other_slug), profile, True
-        other: Any = artist
-    else:
-        artist, label, by_label = profile, service.label_by_slug(other_slug), False
-        other = label
-    if other is None:
+    by_label = isinstance(profile, Label)
+    artist = service.artist_by_slug(other_slug) if isinstance(profile, Label) else profile
+    label = profile if isinstance(profile, Label) else service.label_by_slug(other_slug)
+    if artist is None or label is None:
         flash(f"No {'artist' if by_label else 'label'} has the address “{other_slug}”.", "error")
         return _members(profile, status=422)
-    assert artist is not None and label is not None
+    other = artist if by_label else label
     link = service.propose_roster(label, artist, actor(), by_label=by_label)
-    flash(f"{artist.name} is on {label.name}'s roster." if link.status.value == "active"
-          else f"Asked {other.name}; it becomes active when they agree.", "success")
+    flash(
+        f"{artist.name} is on {label.name}'s roster."
+        if link.status.value == "active"
+        else f"Asked {other.name}; it becomes active when they agree.",
+        "success",
+    )
     return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
 
 
@@ -152,7 +185,9 @@ def _roster_link(profile: Artist | Label, link_id: int) -> RosterLink:
 def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
     link = _roster_link(profile, link_id)
     if ConfirmForm().validate():
-        profile_service().propose_roster(link.label, link.artist, actor(), by_label=isinstance(profile, Label))
+        profile_service().propose_roster(
+            link.label, link.artist, actor(), by_label=isinstance(profile, Label)
+        )
         flash("Roster updated.", "success")
     return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
 
@@ -190,13 +225,28 @@ def _routes(kind: str, member_rule: Any, owner_rule: Any) -> None:
         ("members", "/members", ["GET"], member_rule, lambda slug: _members(profile())),
         ("invite", "/members/invite", ["POST"], owner_rule, lambda slug: _invite(profile())),
         ("member_role", "/members/role", ["POST"], owner_rule, lambda slug: _set_role(profile())),
-        ("revoke", "/invitations/<int:invitation_id>/revoke", ["POST"], owner_rule,
-         lambda slug, invitation_id: _revoke(profile(), invitation_id)),
+        (
+            "revoke",
+            "/invitations/<int:invitation_id>/revoke",
+            ["POST"],
+            owner_rule,
+            lambda slug, invitation_id: _revoke(profile(), invitation_id),
+        ),
         ("roster_propose", "/roster/propose", ["POST"], owner_rule, lambda slug: _roster_propose(profile())),
-        ("roster_accept", "/roster/<int:link_id>/accept", ["POST"], owner_rule,
-         lambda slug, link_id: _roster_accept(profile(), link_id)),
-        ("roster_end", "/roster/<int:link_id>/end", ["POST"], owner_rule,
-         lambda slug, link_id: _roster_end(profile(), link_id)),
+        (
+            "roster_accept",
+            "/roster/<int:link_id>/accept",
+            ["POST"],
+            owner_rule,
+            lambda slug, link_id: _roster_accept(profile(), link_id),
+        ),
+        (
+            "roster_end",
+            "/roster/<int:link_id>/end",
+            ["POST"],
+            owner_rule,
+            lambda slug, link_id: _roster_end(profile(), link_id),
+        ),
     ]
     for name, path, methods, rule, func in views:
         endpoint = f"{kind}_{name}"
@@ -214,8 +264,9 @@ def invitation(token: str) -> ViewResult:
     service = profile_service()
     found = service.invitation_by_token(token)
     if found is None or not found.is_open(utcnow()):
-        return render_template("accounts/token_problem.html",
-                               message="This invitation is no longer open. Ask for a new one."), 404
+        return render_template(
+            "accounts/token_problem.html", message="This invitation is no longer open. Ask for a new one."
+        ), 404
     form = ConfirmForm()
     user = current_user()
     if request.method == "POST" and form.validate():

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
@@ -35,12 +35,37 @@ from .models import (
 from .services import AccountError, Actor, normalise_email
 
 UrlFor = Callable[..., str]
-Profile = TypeVar("Profile", Artist, Label)
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
-    "admin api account accounts login logout signup new edit static storage healthz about help support "
-    "labels artists releases search cart checkout collection download downloads certificates verify".split()
+    [
+        "admin",
+        "api",
+        "account",
+        "accounts",
+        "login",
+        "logout",
+        "signup",
+        "new",
+        "edit",
+        "static",
+        "storage",
+        "healthz",
+        "about",
+        "help",
+        "support",
+        "labels",
+        "artists",
+        "releases",
+        "search",
+        "cart",
+        "checkout",
+        "collection",
+        "download",
+        "downloads",
+        "certificates",
+        "verify",
+    ]
 )
 INVITATION_DAYS = 14
 AVATAR_MAX_BYTES = 8 * 1024 * 1024
@@ -79,17 +104,23 @@ def process_avatar(stream: BinaryIO) -> bytes:
                 raise AccountError("The image has too many pixels; 6000×6000 is the most.", "avatar")
             image = probe.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise AccountError("This file is not an image we can read. Upload a JPEG, PNG or WebP.", "avatar") from None
+        raise AccountError(
+            "This file is not an image we can read. Upload a JPEG, PNG or WebP.", "avatar"
+        ) from None
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
-    square = image.crop((left, top, left + side, top + side)).resize((AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS)
+    square = image.crop((left, top, left + side, top + side)).resize(
+        (AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS
+    )
     out = io.BytesIO()
     square.save(out, "JPEG", quality=88, optimize=True)
     return out.getvalue()
 
 
 class ProfileService:
-    def __init__(self, session: Session, *, mail: MailService, storage: ObjectStorage, url_for: UrlFor) -> None:
+    def __init__(
+        self, session: Session, *, mail: MailService, storage: ObjectStorage, url_for: UrlFor
+    ) -> None:
         self.session = session
         self.mail = mail
         self.storage = storage
@@ -109,16 +140,20 @@ class ProfileService:
         return [s.label for s in user.label_memberships]
 
     # -- creating and editing ------------------------------------------------------------------------------
-    def _check_fields(self, model: type[Profile], name: str, slug: str, current: Profile | None) -> tuple[str, str]:
+    def _check_fields(
+        self, model: type[Artist] | type[Label], name: str, slug: str, current: Artist | Label | None
+    ) -> tuple[str, str]:
         name = name.strip()
         if not name:
             raise AccountError("Enter a name.", "name")
         if len(name) > 120:
             raise AccountError("Use at most 120 characters.", "name")
-        slug = (slug.strip().lower() or slugify(name))
+        slug = slug.strip().lower() or slugify(name)
         if not SLUG_RE.match(slug):
-            raise AccountError("Use 1–60 lowercase letters, digits and hyphens, not starting or ending with a "
-                               "hyphen.", "slug")
+            raise AccountError(
+                "Use 1–60 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+                "slug",
+            )
         if slug in RESERVED_SLUGS:
             raise AccountError(f"“{slug}” is reserved; choose another address.", "slug")
         taken = self.session.scalar(select(model.id).where(model.slug == slug))
@@ -126,43 +161,107 @@ class ProfileService:
             raise AccountError(f"The address “{slug}” is taken; choose another.", "slug")
         return name, slug
 
-    def create_artist(self, user: User, actor: Actor, *, name: str, slug: str = "", bio: str = "",
-                      location: str = "", links: str = "") -> Artist:
+    def create_artist(
+        self,
+        user: User,
+        actor: Actor,
+        *,
+        name: str,
+        slug: str = "",
+        bio: str = "",
+        location: str = "",
+        links: str = "",
+    ) -> Artist:
         name, slug = self._check_fields(Artist, name, slug, None)
-        artist = Artist(name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120],
-                        links=clean_links(links))
+        artist = Artist(
+            name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120], links=clean_links(links)
+        )
         artist.members.append(ArtistMember(user=user, role=MemberRole.OWNER))
         self.session.add(artist)
         self.session.flush()
-        record_event(self.session, "artist:created", subject_type="artist", subject_id=artist.id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash, data={"slug": slug})
-        record_event(self.session, "artist:member_added", subject_type="artist", subject_id=artist.id,
-                     actor_id=actor.user_id, data={"user_id": user.id, "role": "owner"})
+        record_event(
+            self.session,
+            "artist:created",
+            subject_type="artist",
+            subject_id=artist.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"slug": slug},
+        )
+        record_event(
+            self.session,
+            "artist:member_added",
+            subject_type="artist",
+            subject_id=artist.id,
+            actor_id=actor.user_id,
+            data={"user_id": user.id, "role": "owner"},
+        )
         return artist
 
-    def create_label(self, user: User, actor: Actor, *, name: str, slug: str = "", bio: str = "",
-                     location: str = "", links: str = "") -> Label:
+    def create_label(
+        self,
+        user: User,
+        actor: Actor,
+        *,
+        name: str,
+        slug: str = "",
+        bio: str = "",
+        location: str = "",
+        links: str = "",
+    ) -> Label:
         name, slug = self._check_fields(Label, name, slug, None)
-        label = Label(name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120],
-                      links=clean_links(links))
+        label = Label(
+            name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120], links=clean_links(links)
+        )
         label.staff.append(LabelStaff(user=user, role=MemberRole.OWNER))
         self.session.add(label)
         self.session.flush()
-        record_event(self.session, "label:created", subject_type="label", subject_id=label.id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash, data={"slug": slug})
-        record_event(self.session, "label:staff_added", subject_type="label", subject_id=label.id,
-                     actor_id=actor.user_id, data={"user_id": user.id, "role": "owner"})
+        record_event(
+            self.session,
+            "label:created",
+            subject_type="label",
+            subject_id=label.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"slug": slug},
+        )
+        record_event(
+            self.session,
+            "label:staff_added",
+            subject_type="label",
+            subject_id=label.id,
+            actor_id=actor.user_id,
+            data={"user_id": user.id, "role": "owner"},
+        )
         return label
 
-    def update_profile(self, profile: Profile, actor: Actor, *, name: str, slug: str, bio: str, location: str,
-                       links: str, avatar: BinaryIO | None = None) -> Profile:
+    def update_profile(
+        self,
+        profile: Artist | Label,
+        actor: Actor,
+        *,
+        name: str,
+        slug: str,
+        bio: str,
+        location: str,
+        links: str,
+        avatar: BinaryIO | None = None,
+    ) -> Artist | Label:
         name, slug = self._check_fields(type(profile), name, slug, profile)
         cleaned_links = clean_links(links)
         avatar_bytes = process_avatar(avatar) if avatar is not None else None
         kind = "artist" if isinstance(profile, Artist) else "label"
-        changed = [f for f, v in (("name", name), ("slug", slug), ("bio", bio.strip()),
-                                  ("location", location.strip()), ("links", cleaned_links))
-                   if getattr(profile, f) != v]
+        changed = [
+            f
+            for f, v in (
+                ("name", name),
+                ("slug", slug),
+                ("bio", bio.strip()),
+                ("location", location.strip()),
+                ("links", cleaned_links),
+            )
+            if getattr(profile, f) != v
+        ]
         profile.name, profile.slug, profile.bio = name, slug, bio.strip()
         profile.location, profile.links = location.strip()[:120], cleaned_links
         if avatar_bytes is not None:
@@ -172,8 +271,15 @@ class ProfileService:
             profile.avatar_key = key
             changed.append("avatar")
         if changed:
-            record_event(self.session, f"{kind}:updated", subject_type=kind, subject_id=profile.id,
-                         actor_id=actor.user_id, ip_hash=actor.ip_hash, data={"fields": changed})
+            record_event(
+                self.session,
+                f"{kind}:updated",
+                subject_type=kind,
+                subject_id=profile.id,
+                actor_id=actor.user_id,
+                ip_hash=actor.ip_hash,
+                data={"fields": changed},
+            )
         return profile
 
     # -- invitations ------------------------------------------------------------------------------------
@@ -184,27 +290,45 @@ class ProfileService:
         if any(m.user.email == email for m in members):
             raise AccountError("This person is already a member.", "email")
         now = utcnow()
-        pending = self.session.scalars(select(Invitation).where(
-            Invitation.email == email,
-            (Invitation.artist_id == target.id) if is_artist else (Invitation.label_id == target.id),
-        ))
+        pending = self.session.scalars(
+            select(Invitation).where(
+                Invitation.email == email,
+                (Invitation.artist_id == target.id) if is_artist else (Invitation.label_id == target.id),
+            )
+        )
         if any(inv.is_open(now) for inv in pending):
             raise AccountError("An invitation to this address is still open.", "email")
         token, token_hash = new_secret_token()
         invitation = Invitation(
             kind=InvitationKind.ARTIST_MEMBER if is_artist else InvitationKind.LABEL_STAFF,
-            artist_id=target.id if is_artist else None, label_id=None if is_artist else target.id,
-            email=email, token_hash=token_hash, invited_by_id=inviter.id,
+            artist_id=target.id if is_artist else None,
+            label_id=None if is_artist else target.id,
+            email=email,
+            token_hash=token_hash,
+            invited_by_id=inviter.id,
             expires_at=now + timedelta(days=INVITATION_DAYS),
         )
         self.session.add(invitation)
         self.session.flush()
         kind = "artist" if is_artist else "label"
-        record_event(self.session, f"{kind}:member_invited", subject_type=kind, subject_id=target.id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash, data={"invitation_id": invitation.id})
+        record_event(
+            self.session,
+            f"{kind}:member_invited",
+            subject_type=kind,
+            subject_id=target.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"invitation_id": invitation.id},
+        )
         self.mail.send(
-            "invitation", email, f"{inviter.display_name} invites you to {target.name} on Velvet", "invitation",
-            inviter=inviter, target=target, is_artist=is_artist, days=INVITATION_DAYS,
+            "invitation",
+            email,
+            f"{inviter.display_name} invites you to {target.name} on Velvet",
+            "invitation",
+            inviter=inviter,
+            target=target,
+            is_artist=is_artist,
+            days=INVITATION_DAYS,
             link=self.url_for("profiles.invitation", token=token),
         )
         return invitation
@@ -217,8 +341,10 @@ class ProfileService:
         if invitation is None or not invitation.is_open(utcnow()):
             raise AccountError("This invitation is no longer open. Ask for a new one.")
         if not user.is_verified or user.email != invitation.email:
-            raise AccountError(f"This invitation was sent to {invitation.email}. Log in with that address "
-                               "(and confirm it) to accept.")
+            raise AccountError(
+                f"This invitation was sent to {invitation.email}. Log in with that address "
+                "(and confirm it) to accept."
+            )
         invitation.accepted_at = utcnow()
         invitation.accepted_by_id = user.id
         target: Artist | Label
@@ -234,9 +360,15 @@ class ProfileService:
                 target.staff.append(LabelStaff(user=user, role=MemberRole.MEMBER))
             kind = "label"
         self.session.flush()
-        record_event(self.session, f"{kind}:member_added", subject_type=kind, subject_id=target.id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash,
-                     data={"user_id": user.id, "role": "member", "invitation_id": invitation.id})
+        record_event(
+            self.session,
+            f"{kind}:member_added",
+            subject_type=kind,
+            subject_id=target.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"user_id": user.id, "role": "member", "invitation_id": invitation.id},
+        )
         return target
 
     def revoke_invitation(self, target: Artist | Label, invitation_id: int, actor: Actor) -> None:
@@ -248,20 +380,31 @@ class ProfileService:
             raise AccountError("There is no open invitation to revoke.")
         invitation.revoked_at = utcnow()
         kind = "artist" if isinstance(target, Artist) else "label"
-        record_event(self.session, f"{kind}:invitation_revoked", subject_type=kind, subject_id=target.id,
-                     actor_id=actor.user_id, data={"invitation_id": invitation_id})
+        record_event(
+            self.session,
+            f"{kind}:invitation_revoked",
+            subject_type=kind,
+            subject_id=target.id,
+            actor_id=actor.user_id,
+            data={"invitation_id": invitation_id},
+        )
 
     def open_invitations(self, target: Artist | Label) -> list[Invitation]:
         column = Invitation.artist_id if isinstance(target, Artist) else Invitation.label_id
         now = utcnow()
-        found = self.session.scalars(select(Invitation).where(column == target.id).order_by(Invitation.created_at))
+        found = self.session.scalars(
+            select(Invitation).where(column == target.id).order_by(Invitation.created_at)
+        )
         return [inv for inv in found if inv.is_open(now)]
 
     # -- members ----------------------------------------------------------------------------------------
-    def set_member_role(self, target: Artist | Label, user_id: int, role: MemberRole | None, actor: Actor) -> None:
+    def set_member_role(
+        self, target: Artist | Label, user_id: int, role: MemberRole | None, actor: Actor
+    ) -> None:
         """Change a member's role, or remove them with role None. A profile always keeps one owner."""
         members: list[ArtistMember] | list[LabelStaff] = (
-            target.members if isinstance(target, Artist) else target.staff)
+            target.members if isinstance(target, Artist) else target.staff
+        )
         member = next((m for m in members if m.user_id == user_id), None)
         if member is None:
             raise AccountError("This person is not a member.")
@@ -276,13 +419,21 @@ class ProfileService:
             member.role = role
             tag = f"{kind}:member_role_changed"
         self.session.flush()
-        record_event(self.session, tag, subject_type=kind, subject_id=target.id, actor_id=actor.user_id,
-                     ip_hash=actor.ip_hash, data={"user_id": user_id, "role": role.value if role else None})
+        record_event(
+            self.session,
+            tag,
+            subject_type=kind,
+            subject_id=target.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"user_id": user_id, "role": role.value if role else None},
+        )
 
     # -- rosters --------------------------------------------------------------------------------------
     def _link(self, label: Label, artist: Artist) -> RosterLink | None:
-        return self.session.scalar(select(RosterLink).where(
-            RosterLink.label_id == label.id, RosterLink.artist_id == artist.id))
+        return self.session.scalar(
+            select(RosterLink).where(RosterLink.label_id == label.id, RosterLink.artist_id == artist.id)
+        )
 
     def propose_roster(self, label: Label, artist: Artist, actor: Actor, *, by_label: bool) -> RosterLink:
         """One side asks; the link becomes active when the other side agrees (or had already asked)."""
@@ -298,19 +449,34 @@ class ProfileService:
         else:
             link.artist_consent_at = link.artist_consent_at or now
         self.session.flush()
-        record_event(self.session, "label:roster_consent", subject_type="label", subject_id=label.id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash,
-                     data={"artist_id": artist.id, "side": "label" if by_label else "artist",
-                           "status": link.status.value})
+        record_event(
+            self.session,
+            "label:roster_consent",
+            subject_type="label",
+            subject_id=label.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={
+                "artist_id": artist.id,
+                "side": "label" if by_label else "artist",
+                "status": link.status.value,
+            },
+        )
         return link
 
     def end_roster(self, link: RosterLink, actor: Actor, *, by_label: bool) -> None:
         if link.status == RosterStatus.ENDED:
             return
         link.ended_at = utcnow()
-        record_event(self.session, "label:roster_ended", subject_type="label", subject_id=link.label_id,
-                     actor_id=actor.user_id, ip_hash=actor.ip_hash,
-                     data={"artist_id": link.artist_id, "side": "label" if by_label else "artist"})
+        record_event(
+            self.session,
+            "label:roster_ended",
+            subject_type="label",
+            subject_id=link.label_id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"artist_id": link.artist_id, "side": "label" if by_label else "artist"},
+        )
 
     def roster(self, label: Label, *, active_only: bool = True) -> list[RosterLink]:
         links = [link for link in label.roster_links if link.status != RosterStatus.ENDED]

@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..events import record_event
 from ..mail.services import MailService
 from .credentials import Passwords, TokenInvalid, Tokens, password_problem
-from .models import ArtistMember, LabelStaff, MemberRole, User
+from .models import MemberRole, User
 
 UrlFor = Callable[..., str]
 VERIFY_MAX_AGE = int(timedelta(days=3).total_seconds())
@@ -81,21 +81,32 @@ class AccountService:
         if problem := password_problem(password, email=email):
             raise AccountError(problem, "password")
         if self.by_email(email) is not None:
-            raise AccountError("An account with this email already exists. Log in or reset your password.",
-                               "email")
+            raise AccountError(
+                "An account with this email already exists. Log in or reset your password.", "email"
+            )
         user = User(email=email, display_name=display_name, password_hash=self.passwords.hash(password))
         self.session.add(user)
         self.session.flush()
-        record_event(self.session, "user:signed_up", subject_type="user", subject_id=user.id,
-                     actor_id=user.id, ip_hash=actor.ip_hash)
+        record_event(
+            self.session,
+            "user:signed_up",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            ip_hash=actor.ip_hash,
+        )
         self.send_verification(user)
         return user
 
     def send_verification(self, user: User) -> None:
         token = self.tokens.make("verify-email", {"uid": user.id, "email": user.email})
         self.mail.send(
-            "verify_email", user.email, "Confirm your email address", "verify_email",
-            user=user, link=self.url_for("accounts.verify_email", token=token),
+            "verify_email",
+            user.email,
+            "Confirm your email address",
+            "verify_email",
+            user=user,
+            link=self.url_for("accounts.verify_email", token=token),
         )
 
     def verify_email(self, token: str) -> User:
@@ -105,8 +116,9 @@ class AccountService:
             raise TokenInvalid("This link is no longer valid for your account.")
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
-            record_event(self.session, "user:email_verified", subject_type="user", subject_id=user.id,
-                         actor_id=user.id)
+            record_event(
+                self.session, "user:email_verified", subject_type="user", subject_id=user.id, actor_id=user.id
+            )
         return user
 
     # -- log-in --------------------------------------------------------------------------------------
@@ -119,8 +131,14 @@ class AccountService:
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = self.passwords.hash(password)
         user.last_login_at = utcnow()
-        record_event(self.session, "user:logged_in", subject_type="user", subject_id=user.id,
-                     actor_id=user.id, ip_hash=actor.ip_hash)
+        record_event(
+            self.session,
+            "user:logged_in",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            ip_hash=actor.ip_hash,
+        )
         return user
 
     # -- password reset --------------------------------------------------------------------------------
@@ -131,11 +149,21 @@ class AccountService:
             return
         token = self.tokens.make("reset-password", {"uid": user.id, "v": user.auth_version})
         self.mail.send(
-            "reset_password", user.email, "Reset your password", "reset_password",
-            user=user, link=self.url_for("accounts.reset_password", token=token),
+            "reset_password",
+            user.email,
+            "Reset your password",
+            "reset_password",
+            user=user,
+            link=self.url_for("accounts.reset_password", token=token),
         )
-        record_event(self.session, "user:password_reset_requested", subject_type="user", subject_id=user.id,
-                     actor_id=None, ip_hash=actor.ip_hash)
+        record_event(
+            self.session,
+            "user:password_reset_requested",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=None,
+            ip_hash=actor.ip_hash,
+        )
 
     def user_for_reset(self, token: str) -> User:
         data = self.tokens.load("reset-password", token, max_age=RESET_MAX_AGE)
@@ -163,8 +191,14 @@ class AccountService:
             raise AccountError(problem, "new_password" if tag == "user:password_changed" else "password")
         user.password_hash = self.passwords.hash(new_password)
         user.auth_version += 1
-        record_event(self.session, tag, subject_type="user", subject_id=user.id, actor_id=user.id,
-                     ip_hash=actor.ip_hash)
+        record_event(
+            self.session,
+            tag,
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            ip_hash=actor.ip_hash,
+        )
 
     def request_email_change(self, user: User, new_email: str, password: str, actor: Actor) -> str:
         new_email = normalise_email(new_email, field="new_email")
@@ -176,11 +210,22 @@ class AccountService:
             raise AccountError("Another account uses this address.", "new_email")
         token = self.tokens.make("change-email", {"uid": user.id, "email": new_email, "v": user.auth_version})
         self.mail.send(
-            "change_email", new_email, "Confirm your new email address", "change_email",
-            user=user, new_email=new_email, link=self.url_for("accounts.confirm_email_change", token=token),
+            "change_email",
+            new_email,
+            "Confirm your new email address",
+            "change_email",
+            user=user,
+            new_email=new_email,
+            link=self.url_for("accounts.confirm_email_change", token=token),
         )
-        self.mail.send("email_change_notice", user.email, "Your email address is being changed",
-                       "email_change_notice", user=user, new_email=new_email)
+        self.mail.send(
+            "email_change_notice",
+            user.email,
+            "Your email address is being changed",
+            "email_change_notice",
+            user=user,
+            new_email=new_email,
+        )
         return new_email
 
     def confirm_email_change(self, token: str, actor: Actor) -> User:
@@ -194,8 +239,15 @@ class AccountService:
         old = user.email
         user.email = new_email
         user.email_verified_at = utcnow()
-        record_event(self.session, "user:email_changed", subject_type="user", subject_id=user.id,
-                     actor_id=user.id, ip_hash=actor.ip_hash, data={"from_domain": old.rsplit("@", 1)[-1]})
+        record_event(
+            self.session,
+            "user:email_changed",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            ip_hash=actor.ip_hash,
+            data={"from_domain": old.rsplit("@", 1)[-1]},
+        )
         return user
 
     # -- deletion ------------------------------------------------------------------------------------
@@ -204,7 +256,11 @@ class AccountService:
         names: list[str] = []
         for membership in user.artist_memberships:
             owners = [m for m in membership.artist.members if m.role == MemberRole.OWNER]
-            if membership.role == MemberRole.OWNER and len(owners) == 1 and len(membership.artist.members) > 1:
+            if (
+                membership.role == MemberRole.OWNER
+                and len(owners) == 1
+                and len(membership.artist.members) > 1
+            ):
                 names.append(membership.artist.name)
         for staff in user.label_memberships:
             label_owners = [m for m in staff.label.staff if m.role == MemberRole.OWNER]
@@ -218,7 +274,8 @@ class AccountService:
             raise AccountError("Your password is not right.", "password")
         if blocking := self.sole_owner_of(user):
             raise AccountError(
-                "You are the only owner of " + ", ".join(blocking)
+                "You are the only owner of "
+                + ", ".join(blocking)
                 + ". Make another member an owner first, so the profile is not left without one.",
                 "password",
             )
@@ -233,5 +290,11 @@ class AccountService:
         user.is_admin = False
         user.auth_version += 1
         user.deleted_at = utcnow()
-        record_event(self.session, "user:deleted", subject_type="user", subject_id=user.id, actor_id=user.id,
-                     ip_hash=actor.ip_hash)
+        record_event(
+            self.session,
+            "user:deleted",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            ip_hash=actor.ip_hash,
+        )

@@ -36,11 +36,16 @@ def _field_error(form: FlaskForm, error: AccountError) -> None:
 
 def _too_many(retry_after: int) -> Response:
     minutes = max(1, round(retry_after / 60))
-    response = Response(render_template(
-        "error.html", code=429, title="Too many attempts",
-        message=f"For your account's safety we pause after several tries. Try again in about {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.",
-    ), status=429)
+    response = Response(
+        render_template(
+            "error.html",
+            code=429,
+            title="Too many attempts",
+            message=f"For your account's safety we pause after several tries. Try again in about {minutes} "
+            f"minute{'s' if minutes != 1 else ''}.",
+        ),
+        status=429,
+    )
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -70,14 +75,18 @@ def signup() -> ViewResult:
             return refused
         if form.validate():
             try:
-                user = account_service().sign_up(form.email.data, form.password.data, form.display_name.data,
-                                                 actor())
+                user = account_service().sign_up(
+                    form.email.data, form.password.data, form.display_name.data, actor()
+                )
             except AccountError as error:
                 _field_error(form, error)
             else:
                 _log_in(user)
-                flash(f"Welcome, {user.display_name}. We sent a link to {user.email}: open it to confirm your "
-                      "address.", "success")
+                flash(
+                    f"Welcome, {user.display_name}. We sent a link to {user.email}: open it to confirm your "
+                    "address.",
+                    "success",
+                )
                 return redirect(url_for("accounts.unverified"))
         return render_template("accounts/signup.html", form=form), 422
     return render_template("accounts/signup.html", form=form)
@@ -140,8 +149,12 @@ def verify_email(token: str) -> ViewResult:
             return render_template("accounts/token_problem.html", message=error.reason), 400
         flash(f"Thank you: {user.email} is confirmed.", "success")
         return redirect(url_for("accounts.account") if current_user() else url_for("accounts.login"))
-    return render_template("accounts/confirm.html", form=form, title="Confirm your email address",
-                           button="Confirm my email address")
+    return render_template(
+        "accounts/confirm.html",
+        form=form,
+        title="Confirm your email address",
+        button="Confirm my email address",
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -186,8 +199,9 @@ def reset_password(token: str) -> ViewResult:
 @bp.get("/account")
 @access(LOGGED_IN)
 def account() -> ViewResult:
-    return render_template("accounts/account.html", password_form=ChangePasswordForm(),
-                           email_form=ChangeEmailForm())
+    return render_template(
+        "accounts/account.html", password_form=ChangePasswordForm(), email_form=ChangeEmailForm()
+    )
 
 
 @bp.post("/account/password")
@@ -198,7 +212,9 @@ def change_password() -> ViewResult:
     form = ChangePasswordForm()
     if form.validate():
         try:
-            account_service().change_password(user, form.current_password.data, form.new_password.data, actor())
+            account_service().change_password(
+                user, form.current_password.data, form.new_password.data, actor()
+            )
         except AccountError as error:
             _field_error(form, error)
         else:
@@ -218,8 +234,9 @@ def change_email() -> ViewResult:
         return refused
     if form.validate():
         try:
-            new_email = account_service().request_email_change(user, form.new_email.data, form.password.data,
-                                                               actor())
+            new_email = account_service().request_email_change(
+                user, form.new_email.data, form.password.data, actor()
+            )
         except AccountError as error:
             _field_error(form, error)
         else:
@@ -239,8 +256,9 @@ def confirm_email_change(token: str) -> ViewResult:
             return render_template("accounts/token_problem.html", message=error.reason), 400
         flash(f"Your email address is now {user.email}.", "success")
         return redirect(url_for("accounts.account") if current_user() else url_for("accounts.login"))
-    return render_template("accounts/confirm.html", form=form, title="Confirm your new email address",
-                           button="Use this address")
+    return render_template(
+        "accounts/confirm.html", form=form, title="Confirm your new email address", button="Use this address"
+    )
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Blueprint, Response, abort, render_template, stream_with_context
 from sqlalchemy import select
 
@@ -45,8 +47,14 @@ def label_page(slug: str) -> str:
 @bp.get("/avatars/<kind>/<slug>.jpg")
 @access(PUBLIC)
 def avatar(kind: str, slug: str) -> Response:
-    model: type[Artist] | type[Label] = {"artists": Artist, "labels": Label}.get(kind) or abort(404)
-    profile = get_session().scalar(select(model).where(model.slug == slug))
+    session = get_session()
+    profile: Artist | Label | None
+    if kind == "artists":
+        profile = session.scalar(select(Artist).where(Artist.slug == slug))
+    elif kind == "labels":
+        profile = session.scalar(select(Label).where(Label.slug == slug))
+    else:
+        abort(404)
     if profile is None or profile.avatar_key is None:
         abort(404)
     try:
@@ -54,12 +62,12 @@ def avatar(kind: str, slug: str) -> Response:
     except FileNotFoundError:
         abort(404)
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         with stream:
             while chunk := stream.read(64 * 1024):
                 yield chunk
 
-    response = Response(stream_with_context(chunks()), mimetype="image/jpeg")  # type: ignore[arg-type]
+    response = Response(stream_with_context(chunks()), mimetype="image/jpeg")
     # The key changes with the picture's content, so a long cache is safe.
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response

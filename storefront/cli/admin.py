@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from ..accounts.credentials import password_problem
@@ -15,6 +16,7 @@ from ..events import record_event
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="Administrator", help="Display name for a new account.")
 @click.password_option(help="Password for a new account (asked for when not given).")
@@ -30,14 +32,24 @@ def create_admin(email: str, name: str, password: str) -> None:
         if user is None:
             if problem := password_problem(password, email=address):
                 raise click.BadParameter(problem, param_hint="--password")
-            user = User(email=address, display_name=name, password_hash=platform.passwords.hash(password),
-                        email_verified_at=utcnow())
+            user = User(
+                email=address,
+                display_name=name,
+                password_hash=platform.passwords.hash(password),
+                email_verified_at=utcnow(),
+            )
             session.add(user)
             session.flush()
             created = True
         else:
             created = False
         user.is_admin = True
-        record_event(session, "user:admin_granted", subject_type="user", subject_id=user.id, actor_id=None,
-                     data={"via": "cli"})
+        record_event(
+            session,
+            "user:admin_granted",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=None,
+            data={"via": "cli"},
+        )
     click.echo(f"{'Created' if created else 'Promoted'} administrator {address}.")

@@ -6,6 +6,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import current_app
+from flask.cli import AppGroup
 
 from .. import ROOT
 
@@ -27,9 +28,7 @@ def _url() -> str:
     return url
 
 
-@click.group()
-def db() -> None:
-    """Database schema commands."""
+db = AppGroup("db", help="Database schema commands.")
 
 
 @db.command("upgrade")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,15 +29,27 @@ ADMIN = DemoAccount("admin@example.com", "velvet-demo-admin", "Ada Admin", "plat
 FAN = DemoAccount("fan@example.com", "velvet-demo-fan", "Felix Fan", "fan")
 LABEL_OWNER = DemoAccount("label@example.com", "velvet-demo-label", "Lena Label", "label staff")
 ARTISTS = (
-    (DemoAccount("mara@example.com", "velvet-demo-artist", "Mara Lind", "artist member"),
-     "Mara Lind", "mara-lind", "Gothenburg, Sweden",
-     "Songs written at the kitchen table and recorded in one take, with a nylon-string guitar."),
-    (DemoAccount("quiet@example.com", "velvet-demo-artist", "Jonah Reyes", "artist member"),
-     "The Quiet Hours", "the-quiet-hours", "Leeds, UK",
-     "A four-piece playing slow, warm indie rock on borrowed amplifiers."),
-    (DemoAccount("orchard@example.com", "velvet-demo-artist", "Ines Okafor", "artist member"),
-     "Static Orchard", "static-orchard", "Lagos, Nigeria",
-     "Drum machines programmed by hand, synthesisers played live, tape loops from the street."),
+    (
+        DemoAccount("mara@example.com", "velvet-demo-artist", "Mara Lind", "artist member"),
+        "Mara Lind",
+        "mara-lind",
+        "Gothenburg, Sweden",
+        "Songs written at the kitchen table and recorded in one take, with a nylon-string guitar.",
+    ),
+    (
+        DemoAccount("quiet@example.com", "velvet-demo-artist", "Jonah Reyes", "artist member"),
+        "The Quiet Hours",
+        "the-quiet-hours",
+        "Leeds, UK",
+        "A four-piece playing slow, warm indie rock on borrowed amplifiers.",
+    ),
+    (
+        DemoAccount("orchard@example.com", "velvet-demo-artist", "Ines Okafor", "artist member"),
+        "Static Orchard",
+        "static-orchard",
+        "Lagos, Nigeria",
+        "Drum machines programmed by hand, synthesisers played live, tape loops from the street.",
+    ),
 )
 DEMO_ACCOUNTS = (ADMIN, FAN, LABEL_OWNER, *(entry[0] for entry in ARTISTS))
 
@@ -44,13 +57,23 @@ DEMO_ACCOUNTS = (ADMIN, FAN, LABEL_OWNER, *(entry[0] for entry in ARTISTS))
 def _user(session: Session, platform: Platform, account: DemoAccount, *, admin: bool = False) -> User:
     user = session.scalar(select(User).where(func.lower(User.email) == account.email))
     if user is None:
-        user = User(email=account.email, display_name=account.name,
-                    password_hash=platform.passwords.hash(account.password), email_verified_at=utcnow(),
-                    is_admin=admin)
+        user = User(
+            email=account.email,
+            display_name=account.name,
+            password_hash=platform.passwords.hash(account.password),
+            email_verified_at=utcnow(),
+            is_admin=admin,
+        )
         session.add(user)
         session.flush()
-        record_event(session, "user:signed_up", subject_type="user", subject_id=user.id, actor_id=None,
-                     data={"via": "demo"})
+        record_event(
+            session,
+            "user:signed_up",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=None,
+            data={"via": "demo"},
+        )
     return user
 
 
@@ -62,9 +85,13 @@ def seed(platform: Platform) -> bool:
         _user(session, platform, ADMIN, admin=True)
         _user(session, platform, FAN)
         staff = _user(session, platform, LABEL_OWNER)
-        label = Label(name="Harbour Lights Records", slug="harbour-lights", location="Bristol, UK",
-                      bio="A small label for records made by hand, by people, in rooms.",
-                      links=["https://example.com/harbour-lights"])
+        label = Label(
+            name="Harbour Lights Records",
+            slug="harbour-lights",
+            location="Bristol, UK",
+            bio="A small label for records made by hand, by people, in rooms.",
+            links=["https://example.com/harbour-lights"],
+        )
         label.staff.append(LabelStaff(user=staff, role=MemberRole.OWNER))
         session.add(label)
         now = utcnow()
@@ -74,12 +101,15 @@ def seed(platform: Platform) -> bool:
             artist.members.append(ArtistMember(user=member, role=MemberRole.OWNER))
             session.add(artist)
             if slug != "static-orchard":
-                session.add(RosterLink(label=label, artist=artist, label_consent_at=now, artist_consent_at=now))
+                session.add(
+                    RosterLink(label=label, artist=artist, label_consent_at=now, artist_consent_at=now)
+                )
         session.flush()
     return True
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Upgrade the database and add the demo data (safe to run again)."""
     platform: Platform = current_app.extensions["storefront"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from ..container import Platform
 from ..web.health import component_status
@@ -20,6 +21,7 @@ def _platform() -> Platform:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--concurrency", default=2, show_default=True, help="Jobs run at the same time.")
 def worker(concurrency: int) -> None:
     """Run background jobs until stopped (Ctrl-C or SIGTERM finishes the running jobs first)."""
@@ -57,6 +59,7 @@ def worker(concurrency: int) -> None:
 
 
 @click.command("check")
+@with_appcontext
 def check() -> None:
     """Print the configuration in force and whether the database, storage, queue and payments answer."""
     platform = _platform()

@@ -58,8 +58,11 @@ class JobExecutor:
 
     def next_due(self) -> int | None:
         now = utcnow()
-        with self.database.transaction() as session:
-            return session.scalar(select(Job.id).where(self._due(now)).order_by(Job.run_after, Job.id).limit(1))
+        # A read: on SQLite it must not take the write lock, or an idle runner would stall every writer.
+        with self.database.session() as session:
+            return session.scalar(
+                select(Job.id).where(self._due(now)).order_by(Job.run_after, Job.id).limit(1)
+            )
 
     def claim(self, job_id: int, owner: str) -> str:
         now = utcnow()
@@ -88,7 +91,7 @@ class JobExecutor:
             return ClaimResult.NOT_DUE
 
     def seconds_until_claimable(self, job_id: int) -> float:
-        with self.database.transaction() as session:
+        with self.database.session() as session:
             job = session.get(Job, job_id)
             if job is None:
                 return 0.0

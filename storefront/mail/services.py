@@ -23,7 +23,9 @@ class MailService:
         self.queue = queue
         self.render = render
 
-    def send(self, kind: str, to_address: str, subject: str, template: str, **context: Any) -> OutboundMessage:
+    def send(
+        self, kind: str, to_address: str, subject: str, template: str, **context: Any
+    ) -> OutboundMessage:
         body = self.render(f"mail/{template}.txt", context)
         message = OutboundMessage(kind=kind, to_address=to_address, subject=subject, text_body=body)
         self.session.add(message)

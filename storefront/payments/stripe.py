@@ -21,5 +21,7 @@ class StripeGateway:
         try:
             balance = self.client.v1.balance.retrieve()
         except stripe_sdk.StripeError as exc:
-            return PaymentsHealth(False, self.backend_name, f"Stripe did not answer: {exc.__class__.__name__}")
+            return PaymentsHealth(
+                False, self.backend_name, f"Stripe did not answer: {exc.__class__.__name__}"
+            )
         return PaymentsHealth(True, self.backend_name, f"livemode={balance.livemode}")

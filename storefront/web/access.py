@@ -30,12 +30,16 @@ def _admin(user: User, view_args: dict[str, Any]) -> bool:
 
 
 def _profile_rule(kind: str, owner_only: bool) -> Callable[[User, dict[str, Any]], bool]:
-    model: type[Artist] | type[Label] = Artist if kind == "artist" else Label
-
     def check(user: User, view_args: dict[str, Any]) -> bool:
         from sqlalchemy import select
 
-        profile = get_session().scalar(select(model).where(model.slug == view_args.get("slug")))
+        session = get_session()
+        slug = view_args.get("slug")
+        profile: Artist | Label | None
+        if kind == "artist":
+            profile = session.scalar(select(Artist).where(Artist.slug == slug))
+        else:
+            profile = session.scalar(select(Label).where(Label.slug == slug))
         if profile is None:
             abort(404)
         # Views read the profile the rule already loaded instead of querying again.
@@ -89,7 +93,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return default
     return target
 

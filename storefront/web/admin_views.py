@@ -40,8 +40,9 @@ def outbox() -> str:
     if to:
         stmt = stmt.where(OutboundMessage.to_address == to)
     messages = list(get_session().scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    return render_template("admin/outbox.html", messages=messages[:PAGE], page=page,
-                           has_more=len(messages) > PAGE, to=to)
+    return render_template(
+        "admin/outbox.html", messages=messages[:PAGE], page=page, has_more=len(messages) > PAGE, to=to
+    )
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -74,5 +75,6 @@ def events() -> str:
     if tag:
         stmt = stmt.where(AuditEvent.tag == tag)
     found = list(get_session().scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    return render_template("admin/events.html", events=found[:PAGE], page=page, has_more=len(found) > PAGE,
-                           tag=tag)
+    return render_template(
+        "admin/events.html", events=found[:PAGE], page=page, has_more=len(found) > PAGE, tag=tag
+    )

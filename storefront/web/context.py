@@ -41,12 +41,15 @@ def mail_service() -> MailService:
 
 def account_service() -> AccountService:
     p = platform()
-    return AccountService(get_session(), passwords=p.passwords, tokens=p.tokens, mail=mail_service(),
-                          url_for=external_url)
+    return AccountService(
+        get_session(), passwords=p.passwords, tokens=p.tokens, mail=mail_service(), url_for=external_url
+    )
 
 
 def profile_service() -> ProfileService:
-    return ProfileService(get_session(), mail=mail_service(), storage=platform().storage, url_for=external_url)
+    return ProfileService(
+        get_session(), mail=mail_service(), storage=platform().storage, url_for=external_url
+    )
 
 
 def client_ip() -> str:

@@ -21,14 +21,19 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         return render_template(
-            "error.html", code=400, title="This form has expired",
+            "error.html",
+            code=400,
+            title="This form has expired",
             message="For your safety, forms stop working after a while or when you log in elsewhere. "
-                    "Go back, reload the page and send it again.",
+            "Go back, reload the page and send it again.",
         ), 400
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
         code = error.code or 500
         return render_template(
-            "error.html", code=code, title=_TITLES.get(code, error.name), message=error.description,
+            "error.html",
+            code=code,
+            title=_TITLES.get(code, error.name),
+            message=error.description,
         ), code

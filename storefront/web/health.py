@@ -22,10 +22,17 @@ def component_status(p: Platform) -> dict[str, dict[str, Any]]:
             conn.execute(text("SELECT 1"))
         components["database"] = {"ok": True, "backend": p.database.engine.dialect.name}
     except Exception as exc:
-        components["database"] = {"ok": False, "backend": p.database.engine.dialect.name,
-                                  "detail": exc.__class__.__name__}
-    for name, check in (("storage", p.storage.check), ("jobs", p.jobs.check), ("payments", p.payments.check),
-                        ("mail", p.mail_transport.check)):
+        components["database"] = {
+            "ok": False,
+            "backend": p.database.engine.dialect.name,
+            "detail": exc.__class__.__name__,
+        }
+    for name, check in (
+        ("storage", p.storage.check),
+        ("jobs", p.jobs.check),
+        ("payments", p.payments.check),
+        ("mail", p.mail_transport.check),
+    ):
         try:
             result = check()
             components[name] = {"ok": result.ok, "backend": result.backend, "detail": result.detail}

@@ -7,8 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, Integer, String, delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -80,7 +79,9 @@ class DatabaseRateLimiter:
     """Shared by every worker process. Counts in its own short transaction: a refused log-in must still
     count, even though its request rolls back."""
 
-    def __init__(self, engine: Engine, *, limit: int, window: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, *, limit: int, window: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine = engine
         self.limit = limit
         self.window = window
@@ -92,19 +93,19 @@ class DatabaseRateLimiter:
         with self.engine.begin() as conn:
             stmt_cls = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
             for key in keys:
-                stmt = stmt_cls(RateLimitCounter).values(key=key[:200], window_start=window_start, count=1)
+                stmt: Any = stmt_cls(RateLimitCounter).values(key=key[:200], window_start=window_start, count=1)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["key", "window_start"],
                     set_={"count": RateLimitCounter.count + 1},
                 ).returning(RateLimitCounter.count)
                 worst = max(worst, int(conn.execute(stmt).scalar_one()))
             # Old windows are worth nothing; clearing them here keeps the table small without a cron job.
-            conn.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < window_start - self.window))
+            conn.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.window_start < window_start - self.window)
+            )
         return Verdict(worst <= self.limit, retry_after)
 
     def reset(self, *keys: str) -> None:
         with self.engine.begin() as conn:
             for key in keys:
                 conn.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
-
-

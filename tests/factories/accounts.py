@@ -14,8 +14,16 @@ PASSWORD = "plum-velvet-harbour-42"
 _seq = itertools.count(1)
 
 
-def make_user(session: Session, platform: Platform, *, email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, verified: bool = True, admin: bool = False) -> User:
+def make_user(
+    session: Session,
+    platform: Platform,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    verified: bool = True,
+    admin: bool = False,
+) -> User:
     n = next(_seq)
     user = User(
         email=email or f"user{n}@example.com",

@@ -7,12 +7,14 @@ from sqlalchemy import func, select
 from storefront.accounts.models import User
 from storefront.events import AuditEvent
 from tests.factories.accounts import PASSWORD, make_user
-from tests.helpers import last_link, mail_to, text_of
+from tests.helpers import fresh, last_link, mail_to, text_of
 
 
 def test_sign_up_verify_and_log_in(web, app, db):
-    response = web.submit("/signup", {"display_name": "Rosa Park", "email": "Rosa@Example.com",
-                                      "password": "quiet-river-stones-7"})
+    response = web.submit(
+        "/signup",
+        {"display_name": "Rosa Park", "email": "Rosa@Example.com", "password": "quiet-river-stones-7"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/unverified")
     user = db.scalar(select(User).where(User.email == "rosa@example.com"))
@@ -22,17 +24,17 @@ def test_sign_up_verify_and_log_in(web, app, db):
     # The verification mail went to the outbox, and its link asks for a confirming POST.
     link = last_link(app, "rosa@example.com")
     assert text_of(web.get(link)).count("Confirm my email address") == 1
-    db.rollback()
+    fresh(db)
     assert db.get(User, user.id).email_verified_at is None  # GET changed nothing
     assert web.submit(link).status_code == 302
-    db.rollback()
+    fresh(db)
     assert db.get(User, user.id).is_verified
 
     web.logout()
     assert "Log out" not in text_of(web.get("/"))
     web.login("rosa@example.com", "quiet-river-stones-7")
     assert "Rosa Park" in text_of(web.get("/"))
-    db.rollback()
+    fresh(db)
     tags = set(db.scalars(select(AuditEvent.tag).where(AuditEvent.subject_id == user.id)))
     assert {"user:signed_up", "user:email_verified", "user:logged_in"} <= tags
 
@@ -40,16 +42,24 @@ def test_sign_up_verify_and_log_in(web, app, db):
 def test_sign_up_errors_are_shown_beside_fields_and_nothing_is_saved(web, db, platform):
     make_user(db, platform, email="taken@example.com")
     cases = [
-        ({"display_name": "", "email": "a@example.com", "password": "quiet-river-stones-7"},
-         "Enter the name other people will see."),
-        ({"display_name": "A", "email": "not-an-email", "password": "quiet-river-stones-7"},
-         "Enter a valid email address"),
+        (
+            {"display_name": "", "email": "a@example.com", "password": "quiet-river-stones-7"},
+            "Enter the name other people will see.",
+        ),
+        (
+            {"display_name": "A", "email": "not-an-email", "password": "quiet-river-stones-7"},
+            "Enter a valid email address",
+        ),
         ({"display_name": "A", "email": "a@example.com", "password": "short"}, "at least 10 characters"),
         ({"display_name": "A", "email": "a@example.com", "password": "password123"}, "too easy to guess"),
-        ({"display_name": "A", "email": "a@example.com", "password": "a@example.com"},
-         "Don&#39;t use your email address"),
-        ({"display_name": "A", "email": "TAKEN@example.com", "password": "quiet-river-stones-7"},
-         "already exists"),
+        (
+            {"display_name": "A", "email": "a@example.com", "password": "a@example.com"},
+            "Don&#39;t use your email address",
+        ),
+        (
+            {"display_name": "A", "email": "TAKEN@example.com", "password": "quiet-river-stones-7"},
+            "already exists",
+        ),
     ]
     before = db.scalar(select(func.count(User.id)))
     for data, message in cases:
@@ -58,7 +68,7 @@ def test_sign_up_errors_are_shown_beside_fields_and_nothing_is_saved(web, db, pl
         page = text_of(response)
         assert message in page, (data, page[:3000])
         assert 'class="field__error"' in page
-    db.rollback()
+    fresh(db)
     assert db.scalar(select(func.count(User.id))) == before
 
 
@@ -74,8 +84,9 @@ def test_wrong_password_and_unknown_email_read_the_same(web, db, platform):
 def test_login_starts_a_new_session_and_next_stays_on_site(web, db, platform):
     make_user(db, platform, email="fan@example.com")
     before = web.client.get_cookie("velvet_session")
-    response = web.submit("/login", {"email": "fan@example.com", "password": PASSWORD,
-                                     "next": "https://evil.example.net/steal"})
+    response = web.submit(
+        "/login", {"email": "fan@example.com", "password": PASSWORD, "next": "https://evil.example.net/steal"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     after = web.client.get_cookie("velvet_session")

@@ -1,0 +1,113 @@
+"""The Flask commands: check, create-admin, demo, db upgrade and worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storefront.accounts.models import Artist, Label, User
+from storefront.cli.demo import ADMIN, DEMO_ACCOUNTS, FAN
+from storefront.mail.models import MessageStatus, OutboundMessage
+from tests.helpers import fresh, text_of
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_check_reports_configuration_and_components(app):
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "STOREFRONT_DATABASE_URL" in result.output and "STOREFRONT_SECRET_KEY" in result.output
+    assert "test-secret-key" not in result.output
+    for component in ("database", "storage", "jobs", "payments", "mail"):
+        assert f"[ok  ] {component}" in result.output
+    assert "SANDBOX" in result.output
+
+
+def test_check_fails_when_a_component_does_not_answer(make_app, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    app = make_app(storage_dir=str(blocker / "storage"))
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1 and "[FAIL] storage" in result.output
+
+
+def test_create_admin_creates_then_promotes(app, db, web):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "boss@example.com", "--password", "short"])
+    assert result.exit_code != 0 and "at least 10 characters" in result.output
+    result = runner.invoke(args=["create-admin", "boss@example.com", "--password", "long-enough-pass-1"])
+    assert result.exit_code == 0 and "Created administrator" in result.output
+    result = runner.invoke(args=["create-admin", "BOSS@example.com", "--password", "whatever-else-22"])
+    assert "Promoted administrator" in result.output
+    user = fresh(db).scalar(select(User).where(User.email == "boss@example.com"))
+    assert user.is_admin and user.is_verified
+    web.login("boss@example.com", "long-enough-pass-1")
+    assert web.get("/admin/").status_code == 200
+
+
+def test_demo_seeds_once_and_its_accounts_work(app, db, web):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0 and "Demo data added." in first.output
+    for account in DEMO_ACCOUNTS:
+        assert account.email in first.output and account.password in first.output
+    second = runner.invoke(args=["demo"])
+    assert "already there" in second.output
+    fresh(db)
+    assert db.scalar(select(Label).where(Label.slug == "harbour-lights")) is not None
+    assert len(db.scalars(select(Artist)).all()) == 3
+    web.login(FAN.email, FAN.password)
+    web.logout()
+    web.login(ADMIN.email, ADMIN.password)
+    assert web.get("/admin/").status_code == 200
+    assert "Mara Lind" in text_of(web.get("/labels/harbour-lights"))
+
+
+def test_db_upgrade_is_idempotent(app):
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "head" in result.output
+
+
+def test_worker_runs_queued_jobs_and_stops_on_sigterm(app, platform, db, tmp_path):
+    from storefront.jobs.inline import InlineDispatcher
+    from storefront.jobs.interfaces import JobQueue
+    from storefront.mail.services import MailService
+
+    with app.app_context(), platform.database.transaction() as session:
+        queue = JobQueue(session, InlineDispatcher(platform.executor, mode="manual"))
+        MailService(session, queue, lambda name, ctx: "body").send("test", "w@example.com", "Hi", "x")
+    env = {
+        **os.environ,
+        "STOREFRONT_ENV": "test",
+        "STOREFRONT_DATABASE_URL": platform.settings.resolved_database_url,
+        "STOREFRONT_INSTANCE_DIR": str(tmp_path / "worker-instance"),
+        "STOREFRONT_SECRET_KEY": platform.settings.secret_key,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            status = fresh(db).scalar(select(OutboundMessage.status))
+            if status == MessageStatus.KEPT:
+                break
+            time.sleep(0.2)
+        assert status == MessageStatus.KEPT
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, output
+    assert "Stopping after the running jobs finish" in output

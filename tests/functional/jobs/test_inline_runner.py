@@ -1,0 +1,179 @@
+"""The embedded job runner: jobs are rows, sent only after commit, retried, and resumed after a restart."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storefront.db import commit, rollback, utcnow
+from storefront.jobs.inline import InlineDispatcher
+from storefront.jobs.interfaces import JobQueue, PermanentJobError
+from storefront.jobs.models import Job, JobStatus
+from storefront.jobs.runner import ClaimResult, JobExecutor
+from tests.helpers import fresh
+
+
+@pytest.fixture
+def ran(platform):
+    """A registry entry that records what it ran, and can be told to fail."""
+    calls: list[dict] = []
+    failures: dict[str, int] = {"left": 0}
+
+    def handler(context, payload):
+        calls.append({"payload": payload, "attempt": context.attempt})
+        if payload.get("permanent"):
+            raise PermanentJobError("this cannot work")
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("transient trouble")
+
+    platform.registry.add("test.record", handler)
+    return calls, failures
+
+
+def _manual(platform) -> InlineDispatcher:
+    return InlineDispatcher(platform.executor, mode="manual")
+
+
+def test_a_job_runs_only_after_its_transaction_commits(platform, ran):
+    calls, _ = ran
+    dispatcher = _manual(platform)
+    with platform.database.session(write=True) as session:
+        JobQueue(session, dispatcher).enqueue("test.record", {"n": 1})
+        assert dispatcher.drain() == 0  # not committed: invisible to the runner
+        rollback(session)
+    assert dispatcher.drain() == 0 and calls == []
+
+    eager = InlineDispatcher(platform.executor, mode="eager")
+    with platform.database.session(write=True) as session:
+        JobQueue(session, eager).enqueue("test.record", {"n": 2})
+        assert calls == []
+        commit(session)
+    assert calls == [{"payload": {"n": 2}, "attempt": 1}]
+
+
+def test_dedupe_key_makes_one_job(platform, db, ran):
+    dispatcher = _manual(platform)
+    with platform.database.transaction() as session:
+        queue = JobQueue(session, dispatcher)
+        first = queue.enqueue("test.record", {"n": 1}, dedupe_key="same")
+        second = queue.enqueue("test.record", {"n": 1}, dedupe_key="same")
+        assert first.id == second.id
+    assert len(fresh(db).scalars(select(Job)).all()) == 1
+
+
+def test_failures_are_retried_with_backoff_then_given_up(platform, db, ran):
+    calls, failures = ran
+    failures["left"] = 10
+    platform.executor.backoff_base = 0.0  # retry at once, to keep the test short
+    dispatcher = _manual(platform)
+    with platform.database.transaction() as session:
+        job = JobQueue(session, dispatcher).enqueue("test.record", {}, max_attempts=3)
+    dispatcher.drain()
+    stored = fresh(db).get(Job, job.id)
+    assert stored.status == JobStatus.FAILED and stored.attempts == 3
+    assert "transient trouble" in stored.last_error
+    assert [c["attempt"] for c in calls] == [1, 2, 3]
+
+    # The artist's retry button puts it back; this time it works.
+    failures["left"] = 0
+    assert platform.executor.retry(job.id)
+    dispatcher.drain()
+    assert fresh(db).get(Job, job.id).status == JobStatus.DONE
+
+
+def test_backoff_delays_the_next_attempt(platform, db, ran):
+    _, failures = ran
+    failures["left"] = 1
+    dispatcher = _manual(platform)
+    with platform.database.transaction() as session:
+        job = JobQueue(session, dispatcher).enqueue("test.record", {})
+    assert dispatcher.drain() == 1
+    stored = fresh(db).get(Job, job.id)
+    assert stored.status == JobStatus.QUEUED and stored.run_after > utcnow()
+    assert dispatcher.drain() == 0  # not due yet
+
+
+def test_permanent_errors_and_unknown_jobs_fail_at_once(platform, db, ran):
+    dispatcher = _manual(platform)
+    with platform.database.transaction() as session:
+        queue = JobQueue(session, dispatcher)
+        hopeless = queue.enqueue("test.record", {"permanent": True})
+        unknown = queue.enqueue("no.such.job", {})
+    dispatcher.drain()
+    fresh(db)
+    assert db.get(Job, hopeless.id).status == JobStatus.FAILED and db.get(Job, hopeless.id).attempts == 1
+    assert "no handler" in db.get(Job, unknown.id).last_error
+
+
+def test_a_job_left_running_by_a_dead_process_is_resumed(platform, db, ran):
+    calls, _ = ran
+    with platform.database.transaction() as session:
+        # What a crash mid-job leaves behind: running, with a lease that nobody renews.
+        session.add(
+            Job(
+                name="test.record",
+                payload={"n": 7},
+                status=JobStatus.RUNNING,
+                attempts=1,
+                locked_by="dead-host:1:1",
+                locked_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+    # A new process starts with a new runner, which finds the job on its own.
+    fresh_runner = InlineDispatcher(platform.executor, mode="thread", poll_seconds=0.05)
+    fresh_runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        fresh_runner.stop()
+    assert calls == [{"payload": {"n": 7}, "attempt": 2}]
+    assert fresh(db).scalar(select(Job)).status == JobStatus.DONE
+
+
+def test_a_live_lease_keeps_other_workers_out(platform, db):
+    started, release = threading.Event(), threading.Event()
+
+    def slow(context, payload):
+        started.set()
+        release.wait(10)
+
+    platform.registry.add("test.slow", slow)
+    executor = JobExecutor(platform.database, platform.registry, platform, lease=timedelta(seconds=0.3))
+    with platform.database.transaction() as session:
+        job = JobQueue(session, _manual(platform)).enqueue("test.slow", {})
+    worker = threading.Thread(target=executor.run, args=(job.id, "worker-a"))
+    worker.start()
+    assert started.wait(5)
+    time.sleep(0.8)  # longer than the lease: only the heartbeat keeps it
+    assert executor.run(job.id, "worker-b") == ClaimResult.BUSY
+    release.set()
+    worker.join(5)
+    assert fresh(db).get(Job, job.id).status == JobStatus.DONE
+    assert executor.run(job.id, "worker-b") == ClaimResult.FINISHED
+
+
+def test_mail_is_delivered_by_job_after_commit(web, app, db):
+    from storefront.mail.models import MessageStatus, OutboundMessage
+
+    web.submit(
+        "/signup", {"display_name": "Mo", "email": "mo@example.com", "password": "quiet-river-stones-7"}
+    )
+    message = fresh(db).scalar(select(OutboundMessage).where(OutboundMessage.to_address == "mo@example.com"))
+    assert message.status == MessageStatus.KEPT and message.delivered_at is not None
+    job = db.scalar(select(Job).where(Job.name == "mail.deliver"))
+    assert job.status == JobStatus.DONE and job.payload == {"message_id": message.id}
+
+
+def test_failed_sign_up_sends_no_mail(web, db):
+    from storefront.mail.models import OutboundMessage
+
+    web.submit("/signup", {"display_name": "", "email": "no@example.com", "password": "quiet-river-stones-7"})
+    assert fresh(db).scalars(select(OutboundMessage)).all() == []
+    assert db.scalars(select(Job)).all() == []
