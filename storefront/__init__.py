@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             "settings": settings,
         }
 
+    from .audio.problems import format_duration
+
+    app.add_template_filter(lambda seconds: format_duration(seconds or 0), "duration")
     errors.register(app)
     from .cli import register as register_cli
 
@@ -105,10 +108,12 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.profile_views import bp as profiles_bp
     from .accounts.views import bp as accounts_bp
     from .catalog.views import bp as catalog_bp
+    from .releases.upload_views import bp as uploads_bp
+    from .releases.views import bp as releases_bp
     from .web.admin_views import bp as admin_bp
     from .web.health import bp as health_bp
 
-    for bp in (catalog_bp, accounts_bp, profiles_bp, admin_bp, health_bp):
+    for bp in (catalog_bp, accounts_bp, profiles_bp, releases_bp, uploads_bp, admin_bp, health_bp):
         app.register_blueprint(bp)
     try:
         from .storage.views import storage_blueprint
@@ -127,6 +132,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_jobs(platform: object) -> None:
     from .container import Platform
     from .mail.services import register_jobs as register_mail_jobs
+    from .releases.validation import register_jobs as register_release_jobs
 
     assert isinstance(platform, Platform)
     register_mail_jobs(platform.registry, platform.mail_transport, platform.settings.mail_from)
+    register_release_jobs(platform.registry)

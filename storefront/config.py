@@ -1,4 +1,4 @@
-"""Settings read from `STOREFRONT_*` environment variables, with safe embedded defaults and production checks."""
+"""Settings from `STOREFRONT_*` environment variables: safe embedded defaults, and production checks."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ class Settings:
     mail_from: str = "Velvet <no-reply@localhost>"
 
     auth_rate_limit: str = "10/300"
+    upload_quota_bytes: int = 50 * 1024**3
+    uploads_per_hour: int = 200
     trusted_proxies: int = 0
     platform_key_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -106,7 +108,15 @@ class Settings:
             raw = environ.get(PREFIX + f.name.upper())
             if raw is None:
                 continue
-            values[f.name] = int(raw) if f.type in ("int", int) else raw.strip()
+            if f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ConfigError(
+                        f"{PREFIX}{f.name.upper()} must be a whole number, not {raw!r}."
+                    ) from None
+            else:
+                values[f.name] = raw.strip()
         settings = cls(**values)
         settings.validate()
         return settings

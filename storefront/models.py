@@ -7,8 +7,20 @@ from .db import Base
 from .events import AuditEvent
 from .jobs.models import Job
 from .mail.models import OutboundMessage
+from .releases.models import Contributor, Release, Track, Upload
 from .web.ratelimit import RateLimitCounter
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "Job", "OutboundMessage", "RateLimitCounter", "accounts_models", "metadata"]
+__all__ = [
+    "AuditEvent",
+    "Contributor",
+    "Job",
+    "OutboundMessage",
+    "RateLimitCounter",
+    "Release",
+    "Track",
+    "Upload",
+    "accounts_models",
+    "metadata",
+]

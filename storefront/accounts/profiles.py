@@ -1,4 +1,4 @@
-"""Artist and label profiles: creation, editing, avatars, members and staff by invitation, rosters by consent."""
+"""Artist and label profiles: creation, editing, avatars, members by invitation, rosters by consent."""
 
 from __future__ import annotations
 

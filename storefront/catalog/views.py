@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from flask import Blueprint, Response, abort, render_template, stream_with_context
+from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
 from ..accounts.models import Artist, Label, RosterStatus
 from ..db import get_session
 from ..web.access import PUBLIC, access
 from ..web.context import platform
+from ..web.streaming import stream_object
 
 bp = Blueprint("catalog", __name__)
 
@@ -57,17 +56,5 @@ def avatar(kind: str, slug: str) -> Response:
         abort(404)
     if profile is None or profile.avatar_key is None:
         abort(404)
-    try:
-        stream = platform().storage.open(profile.avatar_key)
-    except FileNotFoundError:
-        abort(404)
-
-    def chunks() -> Iterator[bytes]:
-        with stream:
-            while chunk := stream.read(64 * 1024):
-                yield chunk
-
-    response = Response(stream_with_context(chunks()), mimetype="image/jpeg")
     # The key changes with the picture's content, so a long cache is safe.
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    return stream_object(platform().storage, profile.avatar_key, "image/jpeg", max_age=86400)

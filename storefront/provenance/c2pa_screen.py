@@ -25,7 +25,8 @@ _MAGIC_FORMATS: tuple[tuple[Callable[[bytes], bool], str], ...] = (
     (lambda h: h[:4] == b"fLaC", "audio/flac"),
     (lambda h: h[:4] == b"RIFF" and h[8:12] == b"WAVE", "audio/wav"),
     (lambda h: h[4:8] == b"ftyp", "audio/mp4"),
-    (lambda h: h[:3] == b"ID3" or (h[0] == 0xFF and h[1] & 0xE0 == 0xE0), "audio/mpeg"),
+    # MPEG audio frame sync with a layer set; raw AAC (ADTS) shares the sync but has layer bits 00.
+    (lambda h: h[:3] == b"ID3" or (h[0] == 0xFF and h[1] & 0xE0 == 0xE0 and h[1] & 0x06 != 0), "audio/mpeg"),
 )
 _ACTIONS_LABEL = re.compile(r"^c2pa\.actions(?:\.v2)?(?:__\d+)?$")
 # Untrusted means "no trust list knows this signer", not "altered": the signature itself still verified.
@@ -51,6 +52,13 @@ def sniff_format(path: str | os.PathLike[str]) -> str | None:
     """MIME type of the container if it is one the C2PA reader handles, judged by its bytes."""
     with open(path, "rb") as handle:
         head = handle.read(12)
+        if head[:3] == b"ID3" and len(head) >= 10:
+            # C2PA writers put FLAC credentials in a leading ID3 tag: look past it for the real stream.
+            size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+            handle.seek(10 + size + (10 if head[5] & 0x10 else 0))
+            after = handle.read(4)
+            if after == b"fLaC":
+                return "audio/flac"
     if len(head) < 12:
         return None
     for test, mime in _MAGIC_FORMATS:

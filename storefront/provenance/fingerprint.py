@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 Fingerprint = npt.NDArray[np.uint32]
 
-# Chromaprint analyses mono 16-bit audio at 11025 Hz; resampling to that ourselves means its own (lower
-# quality) resampler never runs and every decoder path gives it identical input.
+# Chromaprint analyses mono 16-bit audio at 11025 Hz; resampling to that ourselves means its internal
+# resampler never runs, so every container and codec reaches it through the same FFmpeg path.
 SAMPLE_RATE = 11025
 # One fingerprint item per hop of 1365 samples (4096-sample frames, two thirds overlap): about 0.124 s.
 ITEM_SECONDS = 1365 / SAMPLE_RATE
@@ -211,12 +211,15 @@ def decode_fingerprint(text: str) -> Fingerprint:
 
 
 def _popcount(values: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
-    if hasattr(np, "bitwise_count"):
+    if hasattr(np, "bitwise_count"):  # numpy 2
         return np.asarray(np.bitwise_count(values), dtype=np.uint8)
-    return np.asarray(_POPCOUNT16[values & 0xFFFF] + _POPCOUNT16[values >> 16], dtype=np.uint8)
+    table = _popcount_table()
+    return np.asarray(table[values & 0xFFFF] + table[values >> 16], dtype=np.uint8)
 
 
-_POPCOUNT16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
+@functools.cache
+def _popcount_table() -> npt.NDArray[np.uint8]:
+    return np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
 
 
 def _items(seconds: float) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import mutagen
+from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Cover
 
@@ -102,6 +104,9 @@ _RIFF_INFO_NAMES = {"INAM", "IART", "IPRD", "IGNR", "ICMT", "ISFT", "ICRD", "IEN
 _AIFF_TEXT_CHUNKS = {"NAME", "AUTH", "(c) ", "ANNO", "APPL"}
 
 
+_ID3_READER: Any = ID3  # mutagen's constructor is untyped
+
+
 def _norm_key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
 
@@ -125,7 +130,12 @@ def _excerpt(text: str, start: int, end: int, width: int = 60) -> str:
 
 
 def scan_fields(fields: Iterable[TagField]) -> MetadataScan:
-    """Apply the generator, prompt and self-declaration rules to tag fields from any container."""
+    """Apply the generator, prompt and self-declaration rules to tag fields from any container.
+
+    A bare generator name counts in software fields (any name) and in comment or custom fields
+    (unambiguous names only); in titles, artists and lyrics it takes an unmistakable form such as
+    "suno.com" or "made with Udio", so a Hindi title "Suno Na" or a singer called Aiva is not flagged.
+    """
     scan = MetadataScan()
     for tag in fields:
         scan.fields_scanned += 1
@@ -200,6 +210,10 @@ def _mutagen_fields(path: str | os.PathLike[str]) -> Iterator[TagField]:
     encoder = getattr(audio.info, "encoder_info", "")
     if encoder:
         yield TagField(container, "encoder_info", str(encoder), FieldKind.SOFTWARE)
+    if isinstance(audio, FLAC):
+        # FLAC files may carry a leading ID3 tag (C2PA writers put their manifest there); mutagen skips it.
+        with contextlib.suppress(mutagen.MutagenError):
+            yield from _id3_fields(_ID3_READER(os.fspath(path)), "FLAC ID3")
     tags = audio.tags
     if tags is None:
         return

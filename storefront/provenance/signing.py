@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import logging
 import os
+import re
 import stat
 import tempfile
 import time
@@ -32,8 +33,9 @@ def _b64url(data: bytes) -> str:
 
 
 def _b64url_decode(text: str) -> bytes:
-    if "=" in text:
-        raise ValueError("base64url must be unpadded")
+    # The standard decoder silently drops characters outside the alphabet; a signature must not.
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -189,6 +191,7 @@ def load_or_create_key(path: str | os.PathLike[str]) -> PlatformKey:
             os.fsync(handle.fileno())
         try:
             os.link(tmp, target)
+            _fsync_directory(directory)
         except FileExistsError:
             return _read_key(target)
         except OSError:
@@ -199,6 +202,15 @@ def load_or_create_key(path: str | os.PathLike[str]) -> PlatformKey:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return key
+
+
+def _fsync_directory(directory: str) -> None:
+    # The new name must survive a crash too, not only the key bytes behind it.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _create_exclusive(target: str, key: PlatformKey) -> PlatformKey:

@@ -93,7 +93,8 @@ class DatabaseRateLimiter:
         with self.engine.begin() as conn:
             stmt_cls = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
             for key in keys:
-                stmt: Any = stmt_cls(RateLimitCounter).values(key=key[:200], window_start=window_start, count=1)
+                values = {"key": key[:200], "window_start": window_start, "count": 1}
+                stmt: Any = stmt_cls(RateLimitCounter).values(**values)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["key", "window_start"],
                     set_={"count": RateLimitCounter.count + 1},

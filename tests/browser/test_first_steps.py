@@ -1,4 +1,4 @@
-"""A new artist's first steps in a real browser: sign up, confirm by mail, log in, create a profile, invite."""
+"""A new artist's first steps in a real browser: sign up, confirm by mail, log in, profile, invite."""
 
 from __future__ import annotations
 

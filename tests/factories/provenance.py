@@ -19,11 +19,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from mutagen import id3
-from mutagen.mp4 import MP4FreeForm
+from mutagen import id3 as _id3
+from mutagen import mp4 as _mp4
 
 from storefront.audio.synth import write_master
 
+# mutagen's frame constructors are untyped.
+id3: Any = _id3
+MP4FreeForm: Any = _mp4.MP4FreeForm
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 MIME = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
 # (codec, container format, bit rate, sample rate) for the lossy copies a fan or uploader might make.
@@ -31,6 +34,7 @@ ENCODINGS: dict[str, tuple[str, str, int, int]] = {
     ".mp3": ("libmp3lame", "mp3", 320_000, 44100),
     ".m4a": ("aac", "ipod", 256_000, 44100),
     ".opus": ("libopus", "ogg", 96_000, 48000),
+    ".aac": ("aac", "adts", 192_000, 44100),
 }
 
 
@@ -41,7 +45,7 @@ def master(path: Path, *, seed: int, seconds: float = 30.0) -> Path:
 
 
 def encode(src: Path, dst: Path) -> Path:
-    """Lossy copy of `src`, codec chosen by the extension of `dst` (.mp3 320k, .m4a AAC, .opus 96k)."""
+    """Lossy copy of `src`, codec chosen by the extension of `dst` (.mp3 320k, .m4a/.aac AAC, .opus 96k)."""
     codec, fmt, bit_rate, rate = ENCODINGS[dst.suffix]
     with av.open(str(src)) as inp, av.open(str(dst), "w", format=fmt) as out:
         stream: Any = out.add_stream(codec, rate=rate)
@@ -82,11 +86,11 @@ _RIFF = {"title": "INAM", "artist": "IART", "software": "ISFT", "comment": "ICMT
 def write_tags(path: Path, fields: Mapping[str, str]) -> Path:
     """Tag a file with generic fields (title, artist, comment, software, encoded_by, custom:KEY).
 
-    WAV gets RIFF INFO for the standard fields and an ID3 chunk for custom ones; AIFF and MP3 get ID3.
+    WAV gets RIFF INFO where it has a field and an ID3 chunk for the rest; AIFF and MP3 get ID3.
     """
     ext = path.suffix.lower()
-    if ext in (".mp3", ".aiff", ".aif") or (ext == ".wav" and any(k.startswith("custom:") for k in fields)):
-        _write_id3(path, {k: v for k, v in fields.items() if ext != ".wav" or k.startswith("custom:")})
+    if ext in (".mp3", ".aiff", ".aif") or (ext == ".wav" and any(k not in _RIFF for k in fields)):
+        _write_id3(path, {k: v for k, v in fields.items() if ext != ".wav" or k not in _RIFF})
     if ext == ".wav":
         _append_riff_info(path, {_RIFF[k]: v for k, v in fields.items() if k in _RIFF})
     elif ext in (".flac", ".opus", ".ogg"):

@@ -1,0 +1,253 @@
+"""Uploads straight from the browser to storage: tickets, quotas, arrival checks and validation."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..accounts.services import Actor
+from ..audio.problems import display_name, format_bytes
+from ..db import after_commit, utcnow
+from ..events import record_event
+from ..jobs.interfaces import JobQueue
+from ..storage.interfaces import MultipartPart, ObjectStorage
+from .models import Release, Track, Upload, UploadKind, UploadStatus
+from .services import EDITABLE, ReleaseError
+
+VALIDATE_JOB = "releases.validate_upload"
+MULTIPART_THRESHOLD = 100 * 1024 * 1024
+PART_SIZE = 32 * 1024 * 1024
+TICKET_SECONDS = 3600
+MAX_BYTES = {UploadKind.MASTER: 2_000_000_000, UploadKind.ARTWORK: 25_000_000}
+CONTENT_TYPES = {
+    UploadKind.MASTER: {
+        "audio/flac",
+        "audio/x-flac",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/wave",
+        "audio/vnd.wave",
+        "audio/aiff",
+        "audio/x-aiff",
+        "audio/mp4",
+        "audio/x-m4a",
+        "application/octet-stream",
+    },
+    UploadKind.ARTWORK: {"image/jpeg", "image/png", "application/octet-stream"},
+}
+# Objects that count against an artist's quota: being checked, or kept.
+_COUNTED = (UploadStatus.AWAITING, UploadStatus.VALIDATING, UploadStatus.READY, UploadStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    quota_bytes: int
+    per_hour: int
+
+
+def title_from_filename(filename: str) -> str:
+    """“03 - Harbour Song.flac” → “Harbour Song”: what an artist would type for the track."""
+    stem = display_name(filename).rsplit(".", 1)[0]
+    stem = re.sub(r"^\s*\d{1,3}\s*[-_.)\s]\s*", "", stem).replace("_", " ").strip()
+    return stem[:200] or "Untitled"
+
+
+class UploadService:
+    def __init__(
+        self, session: Session, storage: ObjectStorage, queue: JobQueue, limits: UploadLimits
+    ) -> None:
+        self.session = session
+        self.storage = storage
+        self.queue = queue
+        self.limits = limits
+
+    # -- starting --------------------------------------------------------------------------------------
+    def _check_quota(self, release: Release, size: int) -> None:
+        artist_id = release.artist_id
+        used = (
+            self.session.scalar(
+                select(func.coalesce(func.sum(func.coalesce(Upload.size, Upload.declared_size)), 0)).where(
+                    Upload.artist_id == artist_id, Upload.status.in_(_COUNTED)
+                )
+            )
+            or 0
+        )
+        if used + size > self.limits.quota_bytes:
+            raise ReleaseError(
+                f"This file ({format_bytes(size)}) would take you past your storage quota of "
+                f"{format_bytes(self.limits.quota_bytes)} ({format_bytes(int(used))} used). Remove files you "
+                "no longer need, or ask the platform for more space.",
+                "file",
+            )
+        recent = (
+            self.session.scalar(
+                select(func.count(Upload.id)).where(
+                    Upload.artist_id == artist_id, Upload.created_at > utcnow() - timedelta(hours=1)
+                )
+            )
+            or 0
+        )
+        if recent >= self.limits.per_hour:
+            raise ReleaseError(
+                f"You have started {recent} uploads in the last hour, the most we take. Try again later.",
+                "file",
+            )
+
+    def start(
+        self,
+        release: Release,
+        actor: Actor,
+        *,
+        kind: str,
+        filename: str,
+        size: int,
+        content_type: str,
+        track_id: int | None = None,
+        allow_multipart: bool = True,
+    ) -> tuple[Upload, dict[str, Any]]:
+        """Record an upload and issue what the browser needs to send the file to storage itself."""
+        if release.status not in EDITABLE:
+            raise ReleaseError("This release can't take new files now.", "file")
+        try:
+            kind_ = UploadKind(kind)
+        except ValueError:
+            raise ReleaseError("Upload a master (audio) or the artwork.", "file") from None
+        name = display_name(filename)
+        content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+        if content_type not in CONTENT_TYPES[kind_]:
+            what = "a FLAC, WAV, AIFF or ALAC file" if kind_ == UploadKind.MASTER else "a JPEG or PNG image"
+            raise ReleaseError(f"{name}: this is {content_type}, not {what}.", "file")
+        if size <= 0:
+            raise ReleaseError(f"{name} is empty.", "file")
+        if size > MAX_BYTES[kind_]:
+            raise ReleaseError(
+                f"{name} is {format_bytes(size)}; the most we take is {format_bytes(MAX_BYTES[kind_])}.",
+                "file",
+            )
+        self._check_quota(release, size)
+        track: Track | None = None
+        if kind_ == UploadKind.MASTER:
+            if track_id is not None:
+                track = next((t for t in release.tracks if t.id == track_id), None)
+                if track is None:
+                    raise ReleaseError("Choose a track of this release.", "file")
+            else:
+                # Files dropped on the release become new tracks, named after the files.
+                track = Track(title=title_from_filename(name), position=len(release.tracks) + 1)
+                release.tracks.append(track)
+                self.session.flush()
+        upload = Upload(
+            artist_id=release.artist_id,
+            release_id=release.id,
+            track_id=track.id if track else None,
+            kind=kind_,
+            original_filename=name,
+            content_type=content_type,
+            declared_size=size,
+            staging_key="",
+            uploaded_by_id=actor.user_id,
+        )
+        self.session.add(upload)
+        self.session.flush()
+        # The key fixes the artist and this upload; the random part keeps keys unguessable.
+        upload.staging_key = f"staging/{release.artist_id}/{upload.id}/{secrets.token_hex(8)}"
+        ticket: dict[str, Any] = {"upload_id": upload.id, "track_id": upload.track_id, "size": size}
+        if allow_multipart and size > MULTIPART_THRESHOLD:
+            upload.multipart_id = self.storage.create_multipart(upload.staging_key, content_type=content_type)
+            count = math.ceil(size / PART_SIZE)
+            ticket.update(
+                method="multipart",
+                part_size=PART_SIZE,
+                parts=[
+                    {
+                        "number": n,
+                        "url": self.storage.presign_part(
+                            upload.staging_key, upload.multipart_id, n, expires_in=TICKET_SECONDS
+                        ),
+                    }
+                    for n in range(1, count + 1)
+                ],
+            )
+        else:
+            post = self.storage.presign_upload(
+                upload.staging_key, max_size=size, content_type=content_type, expires_in=TICKET_SECONDS
+            )
+            ticket.update(method="post", url=post.url, fields=post.fields)
+        record_event(
+            self.session,
+            "upload:started",
+            subject_type="release",
+            subject_id=release.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"upload_id": upload.id, "kind": kind_.value, "size": size},
+        )
+        return upload, ticket
+
+    # -- arrival ---------------------------------------------------------------------------------------
+    def complete(self, upload: Upload, actor: Actor, parts: list[MultipartPart] | None = None) -> Upload:
+        """The browser says the bytes are in storage: check what arrived, then queue the validation."""
+        if upload.status != UploadStatus.AWAITING:
+            return upload
+        if upload.multipart_id:
+            if not parts:
+                raise ReleaseError(f"{upload.original_filename}: the upload is not finished; send it again.")
+            self.storage.complete_multipart(upload.staging_key, upload.multipart_id, parts)
+        try:
+            info = self.storage.head(upload.staging_key)
+        except FileNotFoundError:
+            raise ReleaseError(f"{upload.original_filename} did not arrive. Try sending it again.") from None
+        problem = None
+        if info.size != upload.declared_size:
+            problem = (
+                f"{upload.original_filename} arrived with {format_bytes(info.size)} instead of "
+                f"{format_bytes(upload.declared_size)}. Send it again."
+            )
+        elif info.content_type.split(";")[0] != upload.content_type:
+            problem = f"{upload.original_filename} arrived as {info.content_type}. Send it again."
+        if problem is not None:
+            self._reject(upload, [{"code": "arrival", "message": problem, "advice": "Send the file again."}])
+            return upload
+        upload.size = info.size
+        upload.status = UploadStatus.VALIDATING
+        upload.finalized_at = utcnow()
+        self.queue.enqueue(VALIDATE_JOB, {"upload_id": upload.id}, dedupe_key=f"validate:{upload.id}:1")
+        record_event(
+            self.session,
+            "upload:arrived",
+            subject_type="release",
+            subject_id=upload.release_id,
+            actor_id=actor.user_id,
+            data={"upload_id": upload.id},
+        )
+        return upload
+
+    def _reject(self, upload: Upload, problems: list[dict[str, str]]) -> None:
+        upload.status = UploadStatus.REJECTED
+        upload.problems = problems
+        upload.validated_at = utcnow()
+        key = upload.staging_key
+        after_commit(self.session, lambda: self.storage.delete(key))
+
+    def retry(self, upload: Upload, actor: Actor) -> Upload:
+        """Check a file again after a storage fault; the bytes are still in staging."""
+        if upload.status != UploadStatus.FAILED:
+            raise ReleaseError(
+                "Only a file whose check could not run can be retried; upload rejected files again."
+            )
+        upload.status = UploadStatus.VALIDATING
+        upload.problems = []
+        # No dedupe key: a second click finds the upload no longer failed, and the job checks the status.
+        self.queue.enqueue(VALIDATE_JOB, {"upload_id": upload.id})
+        return upload
+
+    def for_release(self, release: Release) -> list[Upload]:
+        stmt = select(Upload).where(Upload.release_id == release.id).order_by(Upload.id.desc())
+        return list(self.session.scalars(stmt))

@@ -1,0 +1,182 @@
+"""The job that checks an arrived file and moves it from staging to its final key, or rejects it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..audio.inspect import inspect_master
+from ..db import after_commit, utcnow
+from ..jobs.interfaces import JobRegistry
+from ..jobs.runner import JobContext
+from ..storage.interfaces import ObjectStorage
+from .artwork import normalise_artwork
+from .models import Upload, UploadKind, UploadStatus
+from .uploads import VALIDATE_JOB
+
+MASTER_TYPES = {
+    "FLAC": ("audio/flac", ".flac"),
+    "WAV": ("audio/wav", ".wav"),
+    "AIFF": ("audio/aiff", ".aiff"),
+    "ALAC": ("audio/mp4", ".m4a"),
+}
+_CHUNK = 1024 * 1024
+# After this many failed tries (storage faults, not bad files) the artist sees a retry button.
+GIVE_UP_AFTER = 5
+
+
+def final_prefix(upload: Upload) -> str:
+    folder = "masters" if upload.kind == UploadKind.MASTER else "artwork"
+    return f"releases/{upload.artist_id}/{upload.release_id}/{folder}/{upload.id}"
+
+
+def _download(storage: ObjectStorage, key: str, dest: Path) -> None:
+    with storage.open(key) as source, dest.open("wb") as out:
+        shutil.copyfileobj(source, out, _CHUNK)
+
+
+def _problem_dicts(problems: list[Any]) -> list[dict[str, str]]:
+    return [{"code": p.code, "message": p.message, "advice": p.advice} for p in problems]
+
+
+def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
+    storage: ObjectStorage = context.services.storage
+    database = context.database
+    upload_id = int(payload["upload_id"])
+    with database.transaction() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.status != UploadStatus.VALIDATING:
+            return  # already settled by an earlier run: running twice changes nothing
+        kind, name, staging, prefix = (
+            upload.kind,
+            upload.original_filename,
+            upload.staging_key,
+            final_prefix(upload),
+        )
+    try:
+        outcome = _check_and_store(storage, kind, name, staging, prefix)
+    except Exception as exc:
+        if context.attempt >= GIVE_UP_AFTER:
+            with database.transaction() as session:
+                failed = session.get(Upload, upload_id)
+                if failed is not None and failed.status == UploadStatus.VALIDATING:
+                    failed.status = UploadStatus.FAILED
+                    failed.problems = [
+                        {
+                            "code": "check_failed",
+                            "message": f"{name} could not be checked: storage did not answer "
+                            f"({exc.__class__.__name__}).",
+                            "advice": "Nothing is lost. Press Retry; if it fails again, tell us.",
+                        }
+                    ]
+            return
+        raise
+    with database.transaction() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.status != UploadStatus.VALIDATING:
+            return
+        upload.validated_at = utcnow()
+        if outcome["problems"]:
+            upload.status = UploadStatus.REJECTED
+            upload.problems = outcome["problems"]
+            for key in outcome["written"]:
+                after_commit(session, partial(storage.delete, key))
+        else:
+            _replace_older(session, storage, upload)
+            upload.status = UploadStatus.READY
+            upload.final_key = outcome["final_key"]
+            upload.sha256 = outcome["sha256"]
+            upload.size = outcome["size"]
+            upload.info = outcome["info"]
+            upload.problems = []
+        after_commit(session, lambda: storage.delete(staging))
+
+
+def _replace_older(session: Any, storage: ObjectStorage, upload: Upload) -> None:
+    """The new file takes the old one's place; the track keeps its title, ISRC, credits and position."""
+    stmt = select(Upload).where(
+        Upload.release_id == upload.release_id,
+        Upload.kind == upload.kind,
+        Upload.status == UploadStatus.READY,
+        Upload.id != upload.id,
+    )
+    if upload.kind == UploadKind.MASTER:
+        stmt = stmt.where(Upload.track_id == upload.track_id)
+    for older in session.scalars(stmt):
+        older.status = UploadStatus.REPLACED
+        for key in older.info.get("keys", [older.final_key]):
+            if key:
+                after_commit(session, partial(storage.delete, key))
+
+
+def _check_and_store(
+    storage: ObjectStorage, kind: UploadKind, name: str, staging: str, prefix: str
+) -> dict[str, Any]:
+    """Check the staged bytes; store what passes under `prefix`. Safe to repeat: the keys are fixed."""
+    with tempfile.TemporaryDirectory(prefix="velvet-check-") as tmp:
+        local = Path(tmp) / "upload"
+        _download(storage, staging, local)
+        if kind == UploadKind.MASTER:
+            report = inspect_master(local, filename=name)
+            if not report.ok:
+                return {"problems": _problem_dicts(report.problems), "written": []}
+            content_type, extension = MASTER_TYPES[report.format or "FLAC"]
+            final_key = f"{prefix}/master{extension}"
+            with local.open("rb") as fh:
+                storage.put(final_key, fh, content_type=content_type)
+            info: dict[str, Any] = {
+                "format": report.format,
+                "codec": report.codec,
+                "sample_rate": report.sample_rate,
+                "bit_depth": report.bit_depth,
+                "channels": report.channels,
+                "duration_seconds": report.duration_seconds,
+                "frames": report.frames,
+                "tags": report.tags,
+                "notes": _problem_dicts(report.notes),
+                "keys": [final_key],
+                "content_type": content_type,
+            }
+            return {
+                "problems": [],
+                "final_key": final_key,
+                "sha256": report.sha256,
+                "size": report.size,
+                "info": info,
+            }
+        result = normalise_artwork(local, filename=name)
+        if result.artwork is None:
+            return {"problems": _problem_dicts(result.report.problems), "written": []}
+        keys: dict[str, str] = {}
+        for filename, data in result.artwork.files().items():
+            key = f"{prefix}/{filename}"
+            storage.put(key, io.BytesIO(data), content_type="image/jpeg")
+            keys[filename] = key
+        info = {
+            "width": result.artwork.side,
+            "height": result.artwork.side,
+            "format": result.report.format,
+            "original": asdict(result.report) | {"problems": []},
+            "files": keys,
+            "keys": list(keys.values()),
+            "master_sha256": result.artwork.sha256,
+            "content_type": "image/jpeg",
+        }
+        return {
+            "problems": [],
+            "final_key": keys["cover.jpg"],
+            "sha256": result.report.sha256,
+            "size": result.report.size,
+            "info": info,
+        }
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    registry.add(VALIDATE_JOB, validate_upload)

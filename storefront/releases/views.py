@@ -1,0 +1,303 @@
+"""The artist's release workspace: drafts, details, tracks and their order, and credits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from ..accounts.models import Artist
+from ..db import get_session
+from ..web.access import ARTIST_MEMBER, access
+from ..web.context import actor, platform
+from ..web.streaming import stream_object
+from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
+from .identifiers import format_price
+from .models import Release, Track
+from .services import ReleaseDetails, ReleaseError, ReleaseService
+
+bp = Blueprint("releases", __name__)
+ViewResult = Response | str | tuple[str, int]
+BASE = "/artists/<slug>/releases"
+
+
+def _service() -> ReleaseService:
+    return ReleaseService(get_session())
+
+
+def _artist() -> Artist:
+    artist: Artist = g.artist
+    return artist
+
+
+def _release(release_id: int) -> Release:
+    release = _service().get_for_artist(_artist(), release_id)
+    if release is None:
+        abort(404)
+    return release
+
+
+def _track(release: Release, track_id: int) -> Track:
+    track = next((t for t in release.tracks if t.id == track_id), None)
+    if track is None:
+        abort(404)
+    return track
+
+
+def _error(form: FlaskForm, error: ReleaseError) -> None:
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _release_form(release: Release | None) -> ReleaseForm:
+    form = ReleaseForm(obj=release) if release is not None and request.method == "GET" else ReleaseForm()
+    labels = _service().roster_labels(_artist())
+    form.label_slug.choices = [("", "No label (self-released)")] + [(lb.slug, lb.name) for lb in labels]
+    if release is not None and request.method == "GET":
+        form.tags.data = ", ".join(release.tags)
+        form.price.data = format_price(release.price_minor, release.currency).split()[0]
+        form.minimum_price.data = format_price(release.minimum_price_minor, release.currency).split()[0]
+        form.label_slug.data = release.label.slug if release.label else ""
+        form.release_type.data = release.release_type.value
+        form.license.data = release.license.value
+    return form
+
+
+def _details(form: ReleaseForm) -> ReleaseDetails:
+    return ReleaseDetails(
+        title=form.title.data or "",
+        release_type=form.release_type.data or "album",
+        release_date=form.release_date.data,
+        description=form.description.data or "",
+        genre=form.genre.data or "",
+        tags=form.tags.data or "",
+        location=form.location.data or "",
+        license=form.license.data or "",
+        upc=form.upc.data or "",
+        currency=form.currency.data or "USD",
+        price=form.price.data or "",
+        pay_what_you_want=bool(form.pay_what_you_want.data),
+        minimum_price=form.minimum_price.data or "0",
+        label_slug=form.label_slug.data or "",
+    )
+
+
+def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResult:
+    """The one page where an artist prepares a release; forms with errors are passed in to be shown."""
+    contributor_form = forms.get("contributor_form") or ContributorForm()
+    contributor_form.track_id.choices = [("", "The whole release")] + [
+        (str(t.id), f"{t.position}. {t.title}") for t in release.tracks
+    ]
+    track_forms = {t.id: TrackForm(obj=t, formdata=None, prefix=f"t{t.id}") for t in release.tracks}
+    for t in release.tracks:
+        track_forms[t.id].price.data = (
+            format_price(t.price_minor, release.currency).split()[0] if t.price_minor is not None else ""
+        )
+    if "track_form" in forms:
+        track_forms[forms["track_id"]] = forms["track_form"]
+    page = render_template(
+        "releases/workspace.html",
+        artist=_artist(),
+        release=release,
+        release_form=forms.get("release_form") or _release_form(release),
+        new_track_form=forms.get("new_track_form") or NewTrackForm(),
+        track_forms=track_forms,
+        contributor_form=contributor_form,
+        order_form=OrderForm(),
+        format_price=format_price,
+    )
+    return (page, status) if status != 200 else page
+
+
+def _back(release: Release, anchor: str = "") -> Response:
+    return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + anchor)
+
+
+@bp.get(BASE + "/<int:release_id>/artwork/<int:size>.jpg")
+@access(ARTIST_MEMBER)
+def artwork(slug: str, release_id: int, size: int) -> Response:
+    release = _release(release_id)
+    if release.artwork is None:
+        abort(404)
+    files: dict[str, str] = release.artwork.info.get("files", {})
+    key = files.get(f"cover-{size}.jpg") or files.get("cover.jpg")
+    if key is None:
+        abort(404)
+    return stream_object(platform().storage, key, "image/jpeg", max_age=3600, private=True)
+
+
+@bp.get(BASE)
+@access(ARTIST_MEMBER)
+def index(slug: str) -> str:
+    return render_template(
+        "releases/index.html",
+        artist=_artist(),
+        releases=_service().for_artist(_artist()),
+        format_price=format_price,
+    )
+
+
+@bp.route(BASE + "/new", methods=["GET", "POST"])
+@access(ARTIST_MEMBER)
+def new(slug: str) -> ViewResult:
+    form = _release_form(None)
+    if request.method == "POST":
+        if form.validate():
+            try:
+                release = _service().create(_artist(), actor(), _details(form))
+            except ReleaseError as error:
+                _error(form, error)
+            else:
+                flash("Draft created. Add tracks, upload the masters and the artwork.", "success")
+                return _back(release)
+        return render_template("releases/new.html", artist=_artist(), form=form), 422
+    return render_template("releases/new.html", artist=_artist(), form=form)
+
+
+@bp.get(BASE + "/<int:release_id>")
+@access(ARTIST_MEMBER)
+def workspace_page(slug: str, release_id: int) -> ViewResult:
+    return workspace(_release(release_id))
+
+
+@bp.post(BASE + "/<int:release_id>/details")
+@access(ARTIST_MEMBER)
+def details(slug: str, release_id: int) -> ViewResult:
+    release = _release(release_id)
+    form = _release_form(release)
+    if form.validate():
+        try:
+            _service().update(release, actor(), _details(form))
+        except ReleaseError as error:
+            _error(form, error)
+        else:
+            flash("Details saved.", "success")
+            return _back(release)
+    return workspace(release, status=422, release_form=form)
+
+
+@bp.post(BASE + "/<int:release_id>/tracks")
+@access(ARTIST_MEMBER)
+def add_track(slug: str, release_id: int) -> ViewResult:
+    release = _release(release_id)
+    form = NewTrackForm()
+    if form.validate():
+        try:
+            track = _service().add_track(release, actor(), form.title.data or "")
+        except ReleaseError as error:
+            _error(form, error)
+        else:
+            return _back(release, f"#track-{track.id}")
+    return workspace(release, status=422, new_track_form=form)
+
+
+@bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>")
+@access(ARTIST_MEMBER)
+def update_track(slug: str, release_id: int, track_id: int) -> ViewResult:
+    release = _release(release_id)
+    track = _track(release, track_id)
+    form = TrackForm(prefix=f"t{track.id}")
+    if form.validate():
+        try:
+            _service().update_track(
+                track,
+                actor(),
+                title=form.title.data or "",
+                isrc=form.isrc.data or "",
+                lyrics=form.lyrics.data or "",
+                explicit=bool(form.explicit.data),
+                price=form.price.data or "",
+            )
+        except ReleaseError as error:
+            _error(form, error)
+        else:
+            flash(f"Track {track.position} saved.", "success")
+            return _back(release, f"#track-{track.id}")
+    return workspace(release, status=422, track_form=form, track_id=track.id)
+
+
+@bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>/move")
+@access(ARTIST_MEMBER)
+def move_track(slug: str, release_id: int, track_id: int) -> ViewResult:
+    release = _release(release_id)
+    track = _track(release, track_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            _service().move_track(track, actor(), request.form.get("direction", ""))
+        except ReleaseError as error:
+            flash(error.message, "error")
+    return _back(release, f"#track-{track.id}")
+
+
+@bp.post(BASE + "/<int:release_id>/tracks/order")
+@access(ARTIST_MEMBER)
+def order_tracks(slug: str, release_id: int) -> ViewResult:
+    release = _release(release_id)
+    form = OrderForm()
+    if form.validate():
+        try:
+            ids = [int(part) for part in (form.order.data or "").split(",") if part.strip()]
+            _service().reorder(release, actor(), ids)
+        except (ReleaseError, ValueError) as error:
+            message = getattr(error, "message", "The new order could not be read.")
+            if request.accept_mimetypes.best == "application/json":
+                return {"error": message}, 422  # type: ignore[return-value]
+            flash(message, "error")
+            return workspace(release, status=422)
+    if request.accept_mimetypes.best == "application/json":
+        return {"order": [t.id for t in release.tracks]}  # type: ignore[return-value]
+    return _back(release, "#tracks")
+
+
+@bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>/delete")
+@access(ARTIST_MEMBER)
+def delete_track(slug: str, release_id: int, track_id: int) -> ViewResult:
+    release = _release(release_id)
+    track = _track(release, track_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            _service().delete_track(track, actor())
+        except ReleaseError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"“{track.title}” removed.", "success")
+    return _back(release, "#tracks")
+
+
+@bp.post(BASE + "/<int:release_id>/contributors")
+@access(ARTIST_MEMBER)
+def add_contributor(slug: str, release_id: int) -> ViewResult:
+    release = _release(release_id)
+    form = ContributorForm()
+    if form.validate():
+        try:
+            _service().add_contributor(
+                release,
+                actor(),
+                name=form.name.data or "",
+                role=form.role.data or "",
+                instrument=form.instrument.data or "",
+                track_id=int(form.track_id.data) if form.track_id.data else None,
+            )
+        except ReleaseError as error:
+            _error(form, error)
+        else:
+            return _back(release, "#credits")
+    return workspace(release, status=422, contributor_form=form)
+
+
+@bp.post(BASE + "/<int:release_id>/contributors/<int:contributor_id>/delete")
+@access(ARTIST_MEMBER)
+def remove_contributor(slug: str, release_id: int, contributor_id: int) -> ViewResult:
+    release = _release(release_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            _service().remove_contributor(release, actor(), contributor_id)
+        except ReleaseError as error:
+            flash(error.message, "error")
+    return _back(release, "#credits")

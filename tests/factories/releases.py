@@ -1,0 +1,51 @@
+"""Factories for releases and the files artists upload for them."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from storefront.accounts.models import Artist
+from storefront.audio.synth import write_master
+from storefront.db import commit
+from storefront.releases.models import Release, Track
+
+_seq = itertools.count(1)
+
+
+def make_release(session: Session, artist: Artist, *, title: str | None = None, tracks: int = 0) -> Release:
+    n = next(_seq)
+    release = Release(
+        artist=artist,
+        title=title or f"Release {n}",
+        slug=f"release-{n}",
+        tags=[],
+        price_minor=700,
+        currency="USD",
+    )
+    for position in range(1, tracks + 1):
+        release.tracks.append(Track(title=f"Song {position}", position=position))
+    session.add(release)
+    commit(session)
+    return release
+
+
+def master_bytes(
+    tmp: Path, *, seed: int = 1, seconds: float = 2.0, suffix: str = ".flac", **kwargs: int
+) -> bytes:
+    path = tmp / f"master-{seed}-{next(_seq)}{suffix}"
+    write_master(path, seed=seed, seconds=seconds, **kwargs)
+    return path.read_bytes()
+
+
+def cover_bytes(side: int = 1500, *, fmt: str = "JPEG", height: int | None = None) -> bytes:
+    image = Image.new("RGB", (side, height or side), (40, 20, 60))
+    for x in range(0, side, 50):
+        image.paste((200, 120, 80), (x, 0, x + 10, height or side))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
