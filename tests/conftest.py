@@ -20,6 +20,8 @@ from storefront.container import Platform
 from storefront.models import metadata
 from tests.helpers import WebClient
 
+pytest_plugins = ["tests.services.seaweedfs"]
+
 # Argon2id at its cheapest: tests check behaviour, not hashing cost.
 FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 SECRET = "test-secret-key-0123456789abcdef0123456789"

@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, create-admin, worker, check."""
+"""Flask commands: db, demo, create-admin, worker, check, sweep."""
 
 from __future__ import annotations
 
@@ -13,3 +13,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(admin.create_admin)
     app.cli.add_command(operations.worker)
     app.cli.add_command(operations.check)
+    app.cli.add_command(operations.sweep_command)

@@ -76,3 +76,21 @@ def check() -> None:
         click.echo("\nPayments run in the SANDBOX: no real money moves.")
     if not all(status["ok"] for status in components.values()):
         sys.exit(1)
+
+
+@click.command("sweep")
+@click.option("--dry-run", is_flag=True, help="Report what would be done, change nothing.")
+@with_appcontext
+def sweep_command(dry_run: bool) -> None:
+    """Reconcile storage and database: delete orphan objects, mark rows whose object is gone, abort abandoned
+    multipart uploads."""
+    from ..db import utcnow
+    from ..releases.sweep import sweep
+
+    platform = _platform()
+    with platform.database.transaction() as session:
+        report = sweep(session, platform.storage, now=utcnow(), dry_run=dry_run)
+    for line in report.lines:
+        click.echo(line)
+    summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in sorted(report.counts.items()))
+    click.echo(("Dry run: " if dry_run else "") + (summary or "nothing to do") + ".")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -65,6 +66,8 @@ class _BodyReader(io.RawIOBase):
 
 
 class S3Storage:
+    """Objects in one bucket, under an optional key prefix; keys in and out are relative to the prefix."""
+
     backend_name = "s3"
 
     def __init__(
@@ -85,24 +88,29 @@ class S3Storage:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.prefix = self._normalise_prefix(prefix)
+        self._check_timeout = min(connect_timeout, 2.0)
         self._config = Config(
             signature_version="s3v4",
             # Path-style works everywhere; virtual hosts need DNS that self-hosted services rarely have.
             s3={"addressing_style": "path" if endpoint_url else "auto"},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            # Counts the first try: max_attempts=3 is one request and at most two retries.
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             # The newer default checksums are refused by several S3-compatible services; send them only
             # where the API demands them.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        self._session_args: dict[str, Any] = {
-            "region_name": region,
-            "aws_access_key_id": access_key,
-            "aws_secret_access_key": secret_key,
-        }
+        # One session for all our clients: it loads the S3 service model once.
+        self._session = boto3.session.Session(
+            region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key
+        )
         self._client = client if client is not None else self._make_client(endpoint_url)
+        # A health check must answer fast and once, not wait through the retries real work deserves;
+        # its client is made on the first check.
+        self._checker: S3Client | None = client
+        self._checker_lock = threading.Lock()  # boto3 sessions must not make clients concurrently
         # Browsers may reach the service under another name than the app does (a proxy, a public host);
         # signatures cover the host, so URLs for browsers are signed by a client that uses that name.
         if public_endpoint_url and public_endpoint_url != endpoint_url:
@@ -110,9 +118,17 @@ class S3Storage:
         else:
             self._presigner = self._client
 
-    def _make_client(self, endpoint_url: str | None) -> S3Client:
-        session = boto3.session.Session(**self._session_args)
-        return session.client("s3", endpoint_url=endpoint_url, config=self._config)
+    def _make_client(self, endpoint_url: str | None, *, quick: bool = False) -> S3Client:
+        config = self._config
+        if quick:
+            config = config.merge(
+                Config(
+                    connect_timeout=self._check_timeout,
+                    read_timeout=5,
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                )
+            )
+        return self._session.client("s3", endpoint_url=endpoint_url, config=config)
 
     @staticmethod
     def _normalise_prefix(prefix: str) -> str:
@@ -204,7 +220,7 @@ class S3Storage:
             Bucket=self.bucket,
             Key=full_key,
             Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}],
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_size]],
             ExpiresIn=expires_in,
         )
         return UploadTicket(
@@ -294,7 +310,10 @@ class S3Storage:
     def check(self) -> StorageHealth:
         extra = {"bucket": self.bucket, "endpoint": self.endpoint_url or "aws"}
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            with self._checker_lock:
+                if self._checker is None:
+                    self._checker = self._make_client(self.endpoint_url, quick=True)
+            self._checker.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             detail = f"bucket {self.bucket}: {error.get('Code', '?')} {error.get('Message', '')}".strip()

@@ -10,7 +10,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 from .interfaces import InvalidKey
-from .local import LocalStorage, PolicyViolation, TokenRejected, UploadTooLarge, UploadTooSmall
+from .local import (
+    MAX_PART_SIZE,
+    LocalStorage,
+    PolicyViolation,
+    TokenRejected,
+    UploadTooLarge,
+    UploadTooSmall,
+)
 from .naming import content_disposition
 
 storage_blueprint = Blueprint("storage", __name__, url_prefix="/storage")
@@ -19,6 +26,10 @@ _READ_SIZE = 64 * 1024
 # Form fields other than the file are a token and a few short values; anything bigger is abuse.
 _MAX_FIELD_BYTES = 16 * 1024
 _MAX_PARTS = 16
+# The app's MAX_CONTENT_LENGTH suits forms and would refuse any real master; these endpoints enforce each
+# token's own limit while streaming, so the body ceiling here only stops the absurd (S3's limits, plus room).
+_UPLOAD_BODY_CEILING = 5 * 1024**3 + 1024 * 1024
+_PART_BODY_CEILING = MAX_PART_SIZE
 
 
 class MalformedForm(ValueError):
@@ -102,6 +113,7 @@ def upload() -> Response:
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
         return _refuse(400, "MalformedPOSTRequest", "expected multipart/form-data")
+    request.max_content_length = _UPLOAD_BODY_CEILING
     form = _FormStream(request.stream, boundary.encode("latin-1"))
     try:
         fields = form.fields()
@@ -123,6 +135,7 @@ def upload() -> Response:
 @storage_blueprint.put("/part/<token>")
 def upload_part(token: str) -> Response:
     storage = _storage()
+    request.max_content_length = _PART_BODY_CEILING
     try:
         grant = storage.read_part_token(token)
         part = storage.receive_part(grant, _body_chunks(request.stream))

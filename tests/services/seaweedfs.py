@@ -137,6 +137,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+def _remove_stray_sockets(ports: list[int]) -> None:
+    # weed makes unix sockets for its own gRPC calls at fixed /tmp paths named by port, and leaves some.
+    for port in ports:
+        for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+            path.unlink(missing_ok=True)
+
+
 def _command(weed: str, data_dir: Path, config: Path, ports: dict[str, int]) -> list[str]:
     command = [
         weed,
@@ -182,6 +189,36 @@ def _make_bucket(server: SeaweedFS, deadline: float) -> None:
         client.close()
 
 
+def _start(
+    weed: str, data_dir: Path, config: Path, log_path: Path, deadline: float
+) -> tuple[subprocess.Popen[bytes], str, list[int]]:
+    """Start weed and wait for its S3 port; pick new ports if another process took ours meanwhile."""
+    for _attempt in range(3):
+        ports = dict(zip(_SERVERS, _free_ports(len(_SERVERS)), strict=True))
+        with log_path.open("ab") as log:
+            # A session of its own, so teardown can stop weed and anything it spawned in one signal.
+            process = subprocess.Popen(
+                _command(weed, data_dir, config, ports),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        endpoint = f"http://127.0.0.1:{ports['s3']}"
+        all_ports = [p + offset for p in ports.values() for offset in (0, _GRPC_OFFSET)]
+        while process.poll() is None and time.monotonic() < deadline:
+            if _answers(endpoint + "/"):
+                return process, endpoint, all_ports
+            time.sleep(0.1)
+        exited = process.poll() is not None
+        _stop(process)
+        _remove_stray_sockets(all_ports)
+        if not exited or "address already in use" not in _log_tail(log_path).lower():
+            break
+    state = f"exited with {process.returncode}" if exited else f"did not answer in {START_TIMEOUT:.0f} s"
+    pytest.fail(f"SeaweedFS {state}; log tail:\n{_log_tail(log_path)}")
+
+
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     weed = find_weed()
@@ -199,28 +236,13 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
     config.write_text(json.dumps({"identities": [identity]}))
-    ports = dict(zip(_SERVERS, _free_ports(len(_SERVERS)), strict=True))
     log_path = base / "weed.log"
     data_dir = base / "data"
     data_dir.mkdir()
     started = time.monotonic()
-    with log_path.open("wb") as log:
-        # A session of its own, so teardown can stop weed and anything it spawned in one signal.
-        process = subprocess.Popen(
-            _command(weed, data_dir, config, ports),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    deadline = started + START_TIMEOUT
+    process, endpoint, ports = _start(weed, data_dir, config, log_path, deadline)
     try:
-        endpoint = f"http://127.0.0.1:{ports['s3']}"
-        deadline = started + START_TIMEOUT
-        while not _answers(endpoint + "/"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                state = "exited" if process.poll() is not None else f"did not answer in {START_TIMEOUT:.0f} s"
-                pytest.fail(f"SeaweedFS {state}; log tail:\n{_log_tail(log_path)}")
-            time.sleep(0.1)
         server = SeaweedFS(
             endpoint_url=endpoint,
             access_key=access_key,
@@ -237,6 +259,7 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
         yield replace(server, started_in=time.monotonic() - started)
     finally:
         _stop(process)
+        _remove_stray_sockets(ports)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,19 @@ def test_endpoints_are_absent_without_local_storage(app: Flask, client: FlaskCli
         assert response.status_code == 404
     with client.put("/storage/part/x", data=b"x") as response:
         assert response.status_code == 404
+
+
+def test_the_real_app_takes_uploads_beyond_its_form_limit(make_app: Callable[[], Flask]) -> None:
+    # create_app caps request bodies for forms; the storage endpoints must lift that cap for their own
+    # token-bound limit, and must not need a session or a CSRF token.
+    app = make_app()
+    storage = app.extensions["storefront.storage"]
+    assert isinstance(storage, LocalStorage)
+    size = app.config["MAX_CONTENT_LENGTH"] + MiB
+    boundary, body = form_body([*ticket_fields(storage, max_size=size).items(), ("file", b"x" * size)])
+    assert post_raw(app.test_client(), boundary, io.BytesIO(body), len(body)) == 204
+    assert storage.head("staging/u1/master.flac").size == size
+    upload_id = storage.create_multipart("staging/u2/master.wav", content_type="audio/wav")
+    url = storage.presign_part("staging/u2/master.wav", upload_id, 1, expires_in=60)
+    with app.test_client().put(url, data=b"p" * size) as response:
+        assert response.status_code == 200
