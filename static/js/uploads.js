@@ -3,6 +3,8 @@
 // each can be retried on its own, and the server's checks are shown as they finish.
 (function () {
   "use strict";
+  // Controls that need this script are hidden until it runs; the forms for pages without it stay.
+  document.documentElement.classList.add("js");
   var root = document.querySelector("[data-uploader]");
   if (!root) { return; }
   var list = root.querySelector("[data-upload-list]");

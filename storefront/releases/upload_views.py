@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from ..db import get_session
 from ..storage.interfaces import MultipartPart
 from ..web.access import ARTIST_MEMBER, access
-from ..web.context import actor, job_queue, platform
+from ..web.context import actor, external_url, job_queue, platform
 from .models import Release, Upload
 from .services import ReleaseError
-from .uploads import UploadLimits, UploadService
+from .uploads import StorageUnavailable, UploadLimits, UploadService
 from .views import BASE, _artist, _release
 
 bp = Blueprint("uploads", __name__)
@@ -26,7 +26,9 @@ def upload_service() -> UploadService:
         get_session(),
         platform().storage,
         job_queue(),
-        UploadLimits(settings.upload_quota_bytes, settings.uploads_per_hour),
+        UploadLimits(
+            settings.upload_quota_bytes, settings.uploads_per_hour, **settings.extra.get("upload_limits", {})
+        ),
     )
 
 
@@ -93,6 +95,8 @@ def complete(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
         return jsonify({"error": "The list of parts was malformed."}), 400
     try:
         upload_service().complete(upload, actor(), parts or None)
+    except StorageUnavailable as error:
+        return _json_error(error, 503)
     except ReleaseError as error:
         return _json_error(error, 409)
     return jsonify(describe(upload))
@@ -117,4 +121,67 @@ def retry(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
             flash(error.message, "error")
         else:
             flash(f"Checking {upload.original_filename} again.", "success")
+    return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files")
+
+
+# -- without JavaScript: a plain form straight to storage, which sends the browser back here ---------------
+@bp.post(BASE + "/<int:release_id>/uploads/direct")
+@access(ARTIST_MEMBER)
+def direct(slug: str, release_id: int) -> ResponseReturnValue:
+    release = _release(release_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    kind = request.form.get("kind", "")
+    track_id = request.form.get("track_id", type=int)
+    track = next((t for t in release.tracks if t.id == track_id), None)
+    label = f"{track.title} (master)" if track else "Cover" if kind == "artwork" else "New track"
+    service = upload_service()
+    try:
+        upload, ticket = service.start(
+            release,
+            actor(),
+            kind=kind,
+            filename=label,
+            size=None,
+            content_type="application/octet-stream",
+            track_id=track.id if track else None,
+            success_redirect=lambda upload_id: external_url(
+                "uploads.arrived", slug=_artist().slug, release_id=release.id, upload_id=upload_id
+            ),
+        )
+    except ReleaseError as error:
+        flash(error.message, "error")
+        return redirect(
+            url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files"
+        )
+    return render_template(
+        "releases/direct_upload.html",
+        artist=_artist(),
+        release=release,
+        upload=upload,
+        ticket=ticket,
+        kind=kind,
+    )
+
+
+@bp.get(BASE + "/<int:release_id>/uploads/<int:upload_id>/arrived")
+@access(ARTIST_MEMBER)
+def arrived(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
+    release = _release(release_id)
+    upload = _upload(release, upload_id)
+    return render_template("releases/arrived.html", artist=_artist(), release=release, upload=upload)
+
+
+@bp.post(BASE + "/<int:release_id>/uploads/<int:upload_id>/check")
+@access(ARTIST_MEMBER)
+def check(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
+    release = _release(release_id)
+    upload = _upload(release, upload_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            upload_service().complete(upload, actor())
+        except ReleaseError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{upload.original_filename} arrived; it is being checked.", "success")
     return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -50,6 +51,13 @@ _COUNTED = (UploadStatus.AWAITING, UploadStatus.VALIDATING, UploadStatus.READY, 
 class UploadLimits:
     quota_bytes: int
     per_hour: int
+    # Larger files go up in parts: a failed part is sent again alone, and S3 takes at most 5 GB in one POST.
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    part_size: int = PART_SIZE
+
+
+class StorageUnavailable(ReleaseError):
+    """Storage did not answer; nothing was changed and the same step can be tried again."""
 
 
 def title_from_filename(filename: str) -> str:
@@ -69,16 +77,17 @@ class UploadService:
         self.limits = limits
 
     # -- starting --------------------------------------------------------------------------------------
+    def _used(self, artist_id: int, *, excluding: int | None = None) -> int:
+        stmt = select(func.coalesce(func.sum(func.coalesce(Upload.size, Upload.declared_size)), 0)).where(
+            Upload.artist_id == artist_id, Upload.status.in_(_COUNTED)
+        )
+        if excluding is not None:
+            stmt = stmt.where(Upload.id != excluding)
+        return int(self.session.scalar(stmt) or 0)
+
     def _check_quota(self, release: Release, size: int) -> None:
         artist_id = release.artist_id
-        used = (
-            self.session.scalar(
-                select(func.coalesce(func.sum(func.coalesce(Upload.size, Upload.declared_size)), 0)).where(
-                    Upload.artist_id == artist_id, Upload.status.in_(_COUNTED)
-                )
-            )
-            or 0
-        )
+        used = self._used(artist_id)
         if used + size > self.limits.quota_bytes:
             raise ReleaseError(
                 f"This file ({format_bytes(size)}) would take you past your storage quota of "
@@ -107,12 +116,15 @@ class UploadService:
         *,
         kind: str,
         filename: str,
-        size: int,
+        size: int | None,
         content_type: str,
         track_id: int | None = None,
-        allow_multipart: bool = True,
+        success_redirect: Callable[[int], str] | None = None,
     ) -> tuple[Upload, dict[str, Any]]:
-        """Record an upload and issue what the browser needs to send the file to storage itself."""
+        """Record an upload and issue what the browser needs to send the file to storage itself.
+
+        `size` None is a plain HTML form, which cannot tell the size before sending: its ticket allows up to
+        the largest file or the quota left, and the size is checked once the file has arrived."""
         if release.status not in EDITABLE:
             raise ReleaseError("This release can't take new files now.", "file")
         try:
@@ -124,14 +136,14 @@ class UploadService:
         if content_type not in CONTENT_TYPES[kind_]:
             what = "a FLAC, WAV, AIFF or ALAC file" if kind_ == UploadKind.MASTER else "a JPEG or PNG image"
             raise ReleaseError(f"{name}: this is {content_type}, not {what}.", "file")
-        if size <= 0:
+        if size is not None and size <= 0:
             raise ReleaseError(f"{name} is empty.", "file")
-        if size > MAX_BYTES[kind_]:
+        if size is not None and size > MAX_BYTES[kind_]:
             raise ReleaseError(
                 f"{name} is {format_bytes(size)}; the most we take is {format_bytes(MAX_BYTES[kind_])}.",
                 "file",
             )
-        self._check_quota(release, size)
+        self._check_quota(release, size or 1)
         track: Track | None = None
         if kind_ == UploadKind.MASTER:
             if track_id is not None:
@@ -150,7 +162,7 @@ class UploadService:
             kind=kind_,
             original_filename=name,
             content_type=content_type,
-            declared_size=size,
+            declared_size=size or 0,
             staging_key="",
             uploaded_by_id=actor.user_id,
         )
@@ -159,12 +171,12 @@ class UploadService:
         # The key fixes the artist and this upload; the random part keeps keys unguessable.
         upload.staging_key = f"staging/{release.artist_id}/{upload.id}/{secrets.token_hex(8)}"
         ticket: dict[str, Any] = {"upload_id": upload.id, "track_id": upload.track_id, "size": size}
-        if allow_multipart and size > MULTIPART_THRESHOLD:
+        if size is not None and size > self.limits.multipart_threshold:
             upload.multipart_id = self.storage.create_multipart(upload.staging_key, content_type=content_type)
-            count = math.ceil(size / PART_SIZE)
+            count = math.ceil(size / self.limits.part_size)
             ticket.update(
                 method="multipart",
-                part_size=PART_SIZE,
+                part_size=self.limits.part_size,
                 parts=[
                     {
                         "number": n,
@@ -176,8 +188,13 @@ class UploadService:
                 ],
             )
         else:
+            room = self.limits.quota_bytes - self._used(release.artist_id, excluding=upload.id)
             post = self.storage.presign_upload(
-                upload.staging_key, max_size=size, content_type=content_type, expires_in=TICKET_SECONDS
+                upload.staging_key,
+                max_size=size or max(1, min(MAX_BYTES[kind_], room)),
+                content_type=content_type,
+                expires_in=TICKET_SECONDS,
+                success_redirect=success_redirect(upload.id) if success_redirect else None,
             )
             ticket.update(method="post", url=post.url, fields=post.fields)
         record_event(
@@ -196,21 +213,40 @@ class UploadService:
         """The browser says the bytes are in storage: check what arrived, then queue the validation."""
         if upload.status != UploadStatus.AWAITING:
             return upload
-        if upload.multipart_id:
-            if not parts:
-                raise ReleaseError(f"{upload.original_filename}: the upload is not finished; send it again.")
-            self.storage.complete_multipart(upload.staging_key, upload.multipart_id, parts)
+        name = upload.original_filename
         try:
+            if upload.multipart_id:
+                if not parts:
+                    raise ReleaseError(f"{name}: the upload is not finished; send it again.")
+                self.storage.complete_multipart(upload.staging_key, upload.multipart_id, parts)
             info = self.storage.head(upload.staging_key)
-        except FileNotFoundError:
-            raise ReleaseError(f"{upload.original_filename} did not arrive. Try sending it again.") from None
+        except (ReleaseError, FileNotFoundError) as error:
+            if isinstance(error, ReleaseError):
+                raise
+            raise ReleaseError(f"{name} did not arrive. Try sending it again.") from None
+        except ValueError as error:
+            # The parts named do not make the object (a part missing or sent twice with other bytes).
+            raise ReleaseError(f"{name} arrived damaged ({error}). Send it again.") from None
+        except Exception as error:
+            raise StorageUnavailable(
+                f"Storage did not answer while {name} was being received ({error.__class__.__name__}). "
+                "Nothing is lost: try again in a moment."
+            ) from error
         problem = None
-        if info.size != upload.declared_size:
+        if upload.declared_size == 0:
+            # A plain form upload: its size is known only now.
+            upload.declared_size = info.size
+            if self._used(upload.artist_id, excluding=upload.id) + info.size > self.limits.quota_bytes:
+                problem = (
+                    f"{upload.original_filename} ({format_bytes(info.size)}) would take you past your "
+                    f"storage quota of {format_bytes(self.limits.quota_bytes)}."
+                )
+        if problem is None and info.size != upload.declared_size:
             problem = (
                 f"{upload.original_filename} arrived with {format_bytes(info.size)} instead of "
                 f"{format_bytes(upload.declared_size)}. Send it again."
             )
-        elif info.content_type.split(";")[0] != upload.content_type:
+        elif problem is None and info.content_type.split(";")[0] != upload.content_type:
             problem = f"{upload.original_filename} arrived as {info.content_type}. Send it again."
         if problem is not None:
             self._reject(upload, [{"code": "arrival", "message": problem, "advice": "Send the file again."}])

@@ -81,8 +81,17 @@ class ObjectStorage(Protocol):
     def list_objects(self, prefix: str) -> Iterator[ObjectInfo]: ...
 
     def presign_upload(
-        self, key: str, *, max_size: int, content_type: str, expires_in: int
-    ) -> UploadTicket: ...
+        self,
+        key: str,
+        *,
+        max_size: int,
+        content_type: str,
+        expires_in: int,
+        success_redirect: str | None = None,
+    ) -> UploadTicket:
+        """`success_redirect`: where storage sends the browser (303, with `key` and `etag` added to the query)
+        after a plain HTML form upload, so a page without JavaScript can carry on."""
+        ...
 
     def presign_download(
         self,
@@ -105,6 +114,10 @@ class ObjectStorage(Protocol):
     def list_multipart(self, prefix: str) -> Iterator[PendingMultipart]: ...
 
     def check(self) -> StorageHealth: ...
+
+
+class InvalidPart(ValueError):
+    """A multipart completion naming a part that was never uploaded, or with another ETag."""
 
 
 class InvalidKey(ValueError):

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .interfaces import (
     InvalidKey,
+    InvalidPart,
     MultipartPart,
     ObjectInfo,
     PendingMultipart,
@@ -56,15 +57,12 @@ class UploadTooSmall(ValueError):
     """An empty upload; nothing was kept."""
 
 
-class InvalidPart(ValueError):
-    """A multipart completion naming a part that was never uploaded, or with another ETag."""
-
-
 @dataclass(frozen=True)
 class UploadGrant:
     key: str
     max_size: int
     content_type: str
+    success_redirect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +242,8 @@ class LocalStorage:
 
     def read_upload_token(self, token: str) -> UploadGrant:
         p = self._verify("upload", token)
-        return UploadGrant(key=validate_key(p["key"]), max_size=int(p["max"]), content_type=str(p["type"]))
+        return UploadGrant(key=validate_key(p["key"]), max_size=int(p["max"]), content_type=str(p["type"]),
+                           success_redirect=p.get("redirect"))
 
     def read_download_token(self, token: str) -> DownloadGrant:
         p = self._verify("download", token)
@@ -257,11 +256,21 @@ class LocalStorage:
         return PartGrant(key=validate_key(p["key"]), upload_id=str(p["up"]), part_number=int(p["n"]))
 
     # -- browser-direct transfers --------------------------------------------------------------------------
-    def presign_upload(self, key: str, *, max_size: int, content_type: str, expires_in: int) -> UploadTicket:
+    def presign_upload(
+        self,
+        key: str,
+        *,
+        max_size: int,
+        content_type: str,
+        expires_in: int,
+        success_redirect: str | None = None,
+    ) -> UploadTicket:
         self._path(key)
         if max_size < 1:
             raise ValueError("max_size must be at least one byte")
-        payload = {"key": key, "max": max_size, "type": content_type}
+        payload: dict[str, Any] = {"key": key, "max": max_size, "type": content_type}
+        if success_redirect:
+            payload["redirect"] = success_redirect
         token = self._sign("upload", payload, expires_in)
         return UploadTicket(
             url=f"{self.url_prefix}/upload",

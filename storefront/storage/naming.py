@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 _FALLBACK_NAME = "download"
 # Long enough for any real title, short enough that every file system can save it.
@@ -54,3 +54,11 @@ def content_disposition(filename: str | None, inline: bool = False) -> str:
         # RFC 5987 ext-value: only unreserved characters stay literal, so it cannot break the header.
         value += f"; filename*=UTF-8''{quote(name, safe='')}"
     return value
+
+
+def add_query(url: str, **params: str) -> str:
+    """`url` with `params` added to its query string (replacing any of the same name)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query.extend(sorted(params.items()))
+    return urlunsplit(parts._replace(query=urlencode(query)))

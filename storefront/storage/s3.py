@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .interfaces import (
+    InvalidPart,
     MultipartPart,
     ObjectInfo,
     PendingMultipart,
@@ -209,18 +210,31 @@ class S3Storage:
                 )
 
     # -- browser-direct transfers --------------------------------------------------------------------------
-    def presign_upload(self, key: str, *, max_size: int, content_type: str, expires_in: int) -> UploadTicket:
+    def presign_upload(
+        self,
+        key: str,
+        *,
+        max_size: int,
+        content_type: str,
+        expires_in: int,
+        success_redirect: str | None = None,
+    ) -> UploadTicket:
         _check_expiry(expires_in)
         if max_size < 1:
             raise ValueError("max_size must be at least one byte")
         full_key = self._key(key)
         # boto3 adds the exact-key condition itself; the service then refuses any other key, any body
         # outside [1, max_size] bytes and any other Content-Type.
+        fields: dict[str, Any] = {"Content-Type": content_type}
+        conditions: list[Any] = [{"Content-Type": content_type}, ["content-length-range", 1, max_size]]
+        if success_redirect:
+            fields["success_action_redirect"] = success_redirect
+            conditions.append({"success_action_redirect": success_redirect})
         post = self._presigner.generate_presigned_post(
             Bucket=self.bucket,
             Key=full_key,
-            Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_size]],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=expires_in,
         )
         return UploadTicket(
@@ -286,6 +300,9 @@ class S3Storage:
         except ClientError as exc:
             if _is_missing(exc):
                 raise FileNotFoundError(f"{key} (upload {upload_id})") from exc
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+                raise InvalidPart(f"{code}: the parts named do not make the object") from exc
             raise
         return self.head(key)
 

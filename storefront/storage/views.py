@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
+from werkzeug.wrappers import Response as BaseResponse
 
 from .interfaces import InvalidKey
 from .local import (
@@ -18,7 +19,7 @@ from .local import (
     UploadTooLarge,
     UploadTooSmall,
 )
-from .naming import content_disposition
+from .naming import add_query, content_disposition
 
 storage_blueprint = Blueprint("storage", __name__, url_prefix="/storage")
 
@@ -108,7 +109,7 @@ def _body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 
 @storage_blueprint.post("/upload")
-def upload() -> Response:
+def upload() -> BaseResponse:
     storage = _storage()
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
@@ -118,7 +119,7 @@ def upload() -> Response:
     try:
         fields = form.fields()
         grant = storage.read_upload_token(fields.get("token", ""))
-        storage.receive_upload(grant, fields.get("content-type"), form.file_chunks())
+        info = storage.receive_upload(grant, fields.get("content-type"), form.file_chunks())
     except (TokenRejected, InvalidKey) as exc:
         return _refuse(403, "AccessDenied", str(exc) or "invalid token")
     except PolicyViolation as exc:
@@ -129,6 +130,9 @@ def upload() -> Response:
         return _refuse(400, "EntityTooSmall", "the upload is empty")
     except MalformedForm as exc:
         return _refuse(400, "MalformedPOSTRequest", str(exc))
+    if grant.success_redirect:
+        # As S3 does for form uploads: send the browser on, telling the page which object arrived.
+        return redirect(add_query(grant.success_redirect, key=grant.key, etag=f'"{info.etag}"'), code=303)
     return Response(status=204)
 
 

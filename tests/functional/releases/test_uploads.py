@@ -251,3 +251,32 @@ def test_a_storage_fault_during_the_check_ends_retryable_and_loses_nothing(web, 
     upload = fresh(db).get(Upload, ticket["upload_id"])
     assert upload.status == UploadStatus.READY and platform.storage.exists(upload.final_key)
     assert not platform.storage.exists(upload.staging_key)
+
+
+def test_upload_without_javascript(web, db, platform, band, tmp_path):
+    """The plain-form path: a form straight to storage, which sends the browser back to confirm."""
+    release = make_release(db, band, tracks=1)
+    track = release.tracks[0]
+    base = f"/artists/band/releases/{release.id}"
+    page = text_of(web.get(base))
+    assert "Upload without JavaScript" in page
+    choice = {"kind": "master", "track_id": str(track.id)}
+    form_page = web.submit(base, choice, action=f"{base}/uploads/direct")
+    assert form_page.status_code == 200
+    html = text_of(form_page)
+    action = re.search(r'<form method="post" action="([^"]+)" enctype', html).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    data = master_bytes(tmp_path, seed=11)
+    boundary, body = encode_multipart({**fields, "file": FileStorage(io.BytesIO(data), "whatever.flac")})
+    sent = web.client.post(action, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert sent.status_code == 303
+    back = sent.headers["Location"].replace("http://localhost", "")
+    assert back.startswith(f"{base}/uploads/") and "key=" in back
+    assert "Your file arrived" in text_of(web.get(back))
+    upload = fresh(db).scalar(select(Upload))
+    assert upload.status == UploadStatus.AWAITING  # the redirect's GET changed nothing
+    check = re.search(r'action="([^"]+/check)"', text_of(web.get(back))).group(1)
+    assert web.submit(back, action=check).status_code == 302
+    upload = fresh(db).scalar(select(Upload))
+    assert upload.status == UploadStatus.READY and upload.size == len(data)
+    assert db.get(Track, track.id).master.id == upload.id
