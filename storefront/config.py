@@ -41,6 +41,7 @@ class Settings:
     s3_region: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
+    s3_prefix: str = ""
 
     queue_url: str = ""
     inline_jobs: str = "thread"
@@ -210,6 +211,7 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("S3_REGION", "", "region of the bucket"),
     Setting("S3_ACCESS_KEY", "", "access key id"),
     Setting("S3_SECRET_KEY", "", "secret access key"),
+    Setting("S3_PREFIX", "", "key prefix inside the bucket, to share a bucket with other data"),
     Setting("QUEUE_URL", "", "Redis URL for Celery; empty runs jobs in-process from the database"),
     Setting("INLINE_JOBS", "thread", "in-process runner mode: thread, eager (run after commit) or manual"),
     Setting("PAYMENTS", "sandbox", "sandbox or stripe"),

@@ -44,6 +44,7 @@ def build_storage(settings: Settings) -> ObjectStorage:
             access_key=settings.s3_access_key or None,
             secret_key=settings.s3_secret_key or None,
             public_endpoint_url=settings.s3_public_endpoint_url or None,
+            prefix=settings.s3_prefix,
         )
     from .storage.local import LocalStorage
 

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from storefront.audio import inspect_messages as say
 from storefront.audio.inspect_containers import Declared, read_aiff, read_flac, read_mp4, read_wav
-from storefront.audio.inspect_decode import Probe, decode, flac_crc_failure, probe
+from storefront.audio.inspect_decode import CRC_BLOCK_FRAMES, Decoded, Probe, decode, flac_crc_failure, probe
 from storefront.audio.inspect_sniff import KINDS, Sniffed, hidden_kind, sniff, zip_at_end
 from storefront.audio.inspect_tags import TagLimits, read_tags
 from storefront.audio.problems import Problem, display_name, extension_of, format_duration
@@ -28,7 +28,6 @@ _CODECS = {"flac": ("flac",), "mp4": ("alac",)}  # WAV and AIFF: any pcm_* codec
 _FORMAT_NAMES = {"flac": "FLAC", "wav": "WAV", "aiff": "AIFF", "mp4": "ALAC"}
 _LOSSY_NAMES = {"mp3": "MP3", "aac": "AAC", "opus": "Opus", "vorbis": "Ogg Vorbis", "wma": "Windows Media",
                 "amr": "AMR"}
-_FLAC_MAX_BLOCK = 65536
 _MiB = 1024 * 1024
 
 
@@ -43,8 +42,8 @@ class MasterLimits:
     min_seconds: float = 1.0
     max_seconds: float = 2 * 3600.0
     max_bytes: int = 2_000_000_000
-    max_text_tag_bytes: int = 1 * _MiB
-    max_picture_bytes: int = 16 * _MiB
+    max_text_tag_bytes: int = 1_000_000
+    max_picture_bytes: int = 16_000_000
     max_decode_seconds: float = 300.0
     # About -90 dBFS: quieter than the dither of a 16-bit export, so only true silence falls below.
     silence_peak: float = 3.2e-5
@@ -127,10 +126,16 @@ class _Inspection:
             return
         kind = sniffed.kind
         declared = self.read_header(sniffed)
+        if declared.damage is not None:
+            self.problem(say.corrupt(self.name, declared.damage))
+            return
+        # FFmpeg and mutagen both load embedded pictures whole: their sizes are checked before either runs.
+        if not self.check_tag_sizes(declared):
+            return
         found = probe(self.stream, _DEMUXERS[kind])
         if found is None:
             cut = say.truncated(self.name, None, None) if declared.cut_short else None
-            self.problem(self.damaged(declared) or cut or say.no_audio(self.name))
+            self.problem(cut or say.no_audio(self.name))
             return
         if not self.accept_codec(kind, found):
             return
@@ -138,11 +143,8 @@ class _Inspection:
             label = "an ALAC file" if kind == "mp4" else KINDS[kind][0]
             self.problem(say.extension_mismatch(self.name, label, self.ext, _EXTENSIONS[kind][0]))
         self.describe(kind, declared, found)
-        damage = self.damaged(declared)
-        if damage is not None:
-            self.problem(damage)
-            return
-        if self.check_hidden(declared) and self.check_limits(declared) and self.check_tags(kind, declared):
+        if self.check_hidden(declared) and self.check_limits(declared):
+            self.read_tags(kind)
             self.check_audio(kind, declared, found)
 
     def refuse_foreign(self, sniffed: Sniffed) -> None:
@@ -190,13 +192,6 @@ class _Inspection:
         r.sample_rate = declared.sample_rate or found.sample_rate or None
         r.channels = declared.channels or found.channels or None
         r.bit_depth = declared.bit_depth or found.alac_bits
-        if kind == "wav" and found.codec.startswith("pcm_f"):
-            declared.is_float = True
-
-    def damaged(self, declared: Declared) -> Problem | None:
-        if declared.damage is not None:
-            return say.corrupt(self.name, declared.damage)
-        return None
 
     def check_hidden(self, declared: Declared) -> bool:
         size = self.report.size
@@ -235,13 +230,13 @@ class _Inspection:
         if not lim.min_channels <= r.channels <= lim.max_channels:
             self.problem(say.channels(self.name, r.channels, lim.min_channels, lim.max_channels))
         present = declared.available_frames
-        if present is not None and present == 0 and len(r.problems) == before:
+        if present == 0 and not declared.total_frames and len(r.problems) == before:
             self.problem(say.no_audio(self.name))
         elif present is not None and present > lim.max_seconds * r.sample_rate:
             self.problem(say.too_long(self.name, present / r.sample_rate, lim.max_seconds))
         return len(r.problems) == before
 
-    def check_tags(self, kind: str, declared: Declared) -> bool:
+    def check_tag_sizes(self, declared: Declared) -> bool:
         lim = self.limits
         if declared.picture_bytes > lim.max_picture_bytes:
             self.problem(say.tags_too_large(self.name, "embedded pictures", declared.picture_bytes,
@@ -249,19 +244,43 @@ class _Inspection:
         elif declared.text_tag_bytes > lim.max_text_tag_bytes:
             self.problem(say.tags_too_large(self.name, "tags and notes", declared.text_tag_bytes,
                                             lim.max_text_tag_bytes))
-        else:
-            tags = read_tags(self.path, kind, lim.tags)
-            self.report.tags = tags.tags
-            if tags.truncated:
-                self.report.notes.append(say.tags_truncated(self.name))
-            if tags.unreadable:
-                self.report.notes.append(say.tags_unreadable(self.name))
-            return True
-        return False
+        return not self.report.problems
+
+    def read_tags(self, kind: str) -> None:
+        tags = read_tags(self.path, kind, self.limits.tags)
+        self.report.tags = tags.tags
+        if tags.truncated:
+            self.report.notes.append(say.tags_truncated(self.name))
+        if tags.unreadable:
+            self.report.notes.append(say.tags_unreadable(self.name))
+
+    def check_flac(self, declared: Declared, decoded: Decoded, total: int | None, rate: int) -> None:
+        # FLAC frames carry their position: audio that stops before the promised end was cut off, while
+        # frames missing in the middle (FFmpeg drops some with a bad checksum) are damage.
+        if total is not None and decoded.end < total:
+            self.problem(say.truncated(self.name, decoded.end / rate, total / rate))
+            return
+        md5_matches = declared.md5 is not None and decoded.md5 == declared.md5
+        if md5_matches and decoded.frames == total:
+            return  # every sample is as the encoder saw it; nothing left for frame checksums to find
+        crc_at = flac_crc_failure(self.path, frames=min(total or decoded.frames, decoded.frames),
+                                  deadline=self.deadline)
+        if total is None and crc_at is not None and crc_at >= decoded.frames - CRC_BLOCK_FRAMES:
+            crc_at = None  # with no stated length libsndfile fails on its last read; the MD5 still counts
+        if crc_at is not None:
+            self.problem(say.crc_error(self.name, crc_at / rate))
+        elif (total is not None and decoded.frames < total) or (declared.md5 is not None and not md5_matches):
+            self.problem(say.crc_error(self.name, None))
 
     def check_audio(self, kind: str, declared: Declared, found: Probe) -> None:
         r, lim = self.report, self.limits
         rate = r.sample_rate or 1
+        total = declared.total_frames if kind != "mp4" else found.duration_frames
+        present = declared.available_frames
+        if total is not None and present is not None and present < total:
+            # WAV and AIFF state their length in bytes: a shortfall is known before decoding anything.
+            self.problem(say.truncated(self.name, present / rate, total / rate))
+            return
         md5_bits = r.bit_depth if kind == "flac" and declared.md5 is not None else None
         decoded = decode(self.stream, _DEMUXERS[kind], md5_bits=md5_bits, deadline=self.deadline,
                          max_frames=int(lim.max_seconds * rate) + rate)
@@ -272,26 +291,14 @@ class _Inspection:
         if decoded.capped:
             self.problem(say.too_long(self.name, None, lim.max_seconds))
             return
-        total = declared.total_frames if kind != "mp4" else found.duration_frames
-        present = declared.available_frames
-        if total is not None and present is not None and present < total:
-            self.problem(say.truncated(self.name, present / rate, total / rate))
-            return
         if declared.cut_short:  # an MPEG-4 file whose audio box runs past the end of the file
             self.problem(say.truncated(self.name, decoded.frames / rate, total / rate if total else None))
             return
         short = total is not None and decoded.frames < total
         if kind == "flac":
-            crc_at = flac_crc_failure(self.path, deadline=self.deadline)
-            if crc_at is not None and total is not None and crc_at >= total:
-                crc_at = None  # libFLAC stumbling over bytes after the last frame is not damaged audio
-            if short and (crc_at is None or crc_at >= decoded.frames - 2 * _FLAC_MAX_BLOCK):
-                self.problem(say.truncated(self.name, decoded.frames / rate, (total or 0) / rate))
-            elif crc_at is not None:
-                self.problem(say.crc_error(self.name, crc_at / rate))
-            elif md5_bits is not None and decoded.md5 != declared.md5:
-                self.problem(say.crc_error(self.name, None))
-            if r.problems:
+            before = len(r.problems)
+            self.check_flac(declared, decoded, total, rate)
+            if len(r.problems) > before:
                 return
         elif short and decoded.error is not None:
             self.problem(say.corrupt(self.name, f"the audio cannot be decoded after "

@@ -35,6 +35,11 @@ class Declared:
     cut_short: bool = False  # the audio runs past the end of the file
 
 
+def _chunk_id(raw: bytes) -> bool:
+    """RIFF, AIFF and MPEG-4 name their chunks with printable ASCII; anything else is not a chunk."""
+    return all(32 <= b < 127 or b == 0xA9 for b in raw)
+
+
 def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
     data = stream.read(n)
     return data if len(data) == n else None
@@ -94,11 +99,11 @@ def read_wav(stream: BinaryIO, size: int) -> Declared:
     riff64 = head[:4] in (b"RF64", b"BW64")
     data_size64: int | None = None
     block_align = 0
-    pos = 12
+    pos = walked = 12
     for _ in range(_MAX_CHUNKS):
         stream.seek(pos)
         header = _read_exact(stream, 8)
-        if header is None:
+        if header is None or not _chunk_id(header[:4]):
             break
         cid, length = header[:4], struct.unpack_from("<I", header, 4)[0]
         body = pos + 8
@@ -127,16 +132,20 @@ def read_wav(stream: BinaryIO, size: int) -> Declared:
                 d.available_frames = max(0, min(length, size - body)) // block_align
             if body + length >= size:
                 break
-        elif cid in (b"LIST", b"id3 ", b"ID3 ", b"bext", b"iXML", b"axml", b"INFO"):
+        elif cid in (b"id3 ", b"ID3 "):
+            d.picture_bytes += length  # an ID3 tag is mostly its cover picture, when it has one
+        elif cid in (b"LIST", b"bext", b"iXML", b"axml", b"INFO"):
             d.text_tag_bytes += length
         pos = body + length + (length & 1)
         if pos > size:
             break
+        walked = pos
     if d.sample_rate is None or d.codec_hint is None:
         d.damage = "it has no format description"
     elif d.payload_offset is None:
         d.damage = "it has no audio data"
-    d.payload_end = max(d.payload_end or 0, min(8 + riff_size + (riff_size & 1), 2**63))
+    # Whole chunks past the stated RIFF size still count: some taggers append one and leave the size stale.
+    d.payload_end = max(d.payload_end or 0, 8 + riff_size + (riff_size & 1), walked)
     return d
 
 
@@ -158,11 +167,11 @@ def read_aiff(stream: BinaryIO, size: int) -> Declared:
         return d
     form_size, aifc = struct.unpack_from(">I", head, 4)[0], head[8:12] == b"AIFC"
     d.codec_hint = "pcm"
-    pos = 12
+    pos = walked = 12
     for _ in range(_MAX_CHUNKS):
         stream.seek(pos)
         header = _read_exact(stream, 8)
-        if header is None:
+        if header is None or not _chunk_id(header[:4]):
             break
         cid, length = header[:4], struct.unpack_from(">I", header, 4)[0]
         body = pos + 8
@@ -181,11 +190,14 @@ def read_aiff(stream: BinaryIO, size: int) -> Declared:
             data_offset = struct.unpack(">I", _read_exact(stream, 4) or bytes(4))[0]
             d.payload_offset = body + 8 + data_offset
             d.payload_end = body + length
-        elif cid in (b"ID3 ", b"id3 ", b"NAME", b"AUTH", b"ANNO", b"(c) ", b"COMT"):
+        elif cid in (b"ID3 ", b"id3 "):
+            d.picture_bytes += length
+        elif cid in (b"NAME", b"AUTH", b"ANNO", b"(c) ", b"COMT"):
             d.text_tag_bytes += length
         pos = body + length + (length & 1)
         if pos > size:
             break
+        walked = pos
     if d.sample_rate is None:
         d.damage = "it has no format description"
         return d
@@ -195,15 +207,19 @@ def read_aiff(stream: BinaryIO, size: int) -> Declared:
         d.available_frames = present // frame_bytes if frame_bytes > 0 else 0
     elif d.total_frames:
         d.damage = "it has no audio data"
-    d.payload_end = max(d.payload_end or 0, 8 + form_size + (form_size & 1))
+    d.payload_end = max(d.payload_end or 0, 8 + form_size + (form_size & 1), walked)
     return d
 
 
-def _atoms(stream: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    """(type, body start, end) of the MPEG-4 boxes between start and end; stops at the first broken box."""
+def _atoms(stream: BinaryIO, start: int, end: int, budget: list[int]) -> list[tuple[bytes, int, int]]:
+    """(type, body start, end) of the MPEG-4 boxes between start and end; stops at the first broken box.
+
+    `budget` is shared by every level of the walk, so nesting cannot multiply the work.
+    """
     found: list[tuple[bytes, int, int]] = []
     pos = start
-    while pos + 8 <= end and len(found) < _MAX_CHUNKS:
+    while pos + 8 <= end and budget[0] > 0:
+        budget[0] -= 1
         stream.seek(pos)
         header = _read_exact(stream, 8)
         if header is None:
@@ -217,37 +233,39 @@ def _atoms(stream: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int
             length, body = struct.unpack(">Q", large)[0], pos + 16
         elif length == 0:
             length = end - pos
-        if length < body - pos or not all(32 <= b < 127 or b == 0xA9 for b in kind):
+        if length < body - pos or not _chunk_id(kind):
             break
         found.append((kind, body, pos + length))
         pos += length
     return found
 
 
+def _children(stream: BinaryIO, parents: list[tuple[bytes, int, int]], kind: bytes, skip: int,
+              budget: list[int]) -> list[tuple[bytes, int, int]]:
+    found: list[tuple[bytes, int, int]] = []
+    for parent, body, end in parents:
+        if parent == kind:
+            found.extend(_atoms(stream, body + skip, end, budget))
+    return found
+
+
 def read_mp4(stream: BinaryIO, size: int) -> Declared:
     d = Declared("mp4")
-    top = _atoms(stream, 0, size)
+    budget = [_MAX_CHUNKS]
+    top = _atoms(stream, 0, size, budget)
     d.payload_end = max((end for _, _, end in top), default=0)
     for kind, body, end in top:
         if kind == b"mdat":
             d.payload_offset = body
             d.cut_short = end > size
-        if kind != b"moov":
-            continue
-        for sub, sbody, send in _atoms(stream, body, min(end, size)):
-            if sub != b"udta":
-                continue
-            for meta, mbody, mend in _atoms(stream, sbody, send):
-                if meta != b"meta":
-                    continue
-                for ilst, ibody, iend in _atoms(stream, mbody + 4, mend):  # meta carries a 4-byte version
-                    if ilst != b"ilst":
-                        continue
-                    for item, item_body, item_end in _atoms(stream, ibody, iend):
-                        if item == b"covr":
-                            d.picture_bytes += item_end - item_body
-                        else:
-                            d.text_tag_bytes += item_end - item_body
+    # Tags live in moov/udta/meta/ilst; meta starts with a 4-byte version field before its children.
+    inside_moov = _children(stream, [(k, b, min(e, size)) for k, b, e in top], b"moov", 0, budget)
+    metas = _children(stream, _children(stream, inside_moov, b"udta", 0, budget), b"meta", 4, budget)
+    for item, body, end in _children(stream, metas, b"ilst", 0, budget):
+        if item == b"covr":
+            d.picture_bytes += end - body
+        else:
+            d.text_tag_bytes += end - body
     if not any(kind == b"moov" for kind, _, _ in top) and not d.cut_short:
         d.damage = "its index (the moov box) is missing"
     return d

@@ -17,13 +17,13 @@ _PROBE_WHITELIST = ("mp3,aac,ac3,eac3,dts,ogg,matroska,webm,mov,mp4,m4a,wav,w64,
                     "tta,au,amr,mpc,mpc8,truehd,mlp,voc,dsf,iff,shorten,tak,wsaud,xwma,smjpeg")
 _PROBE_BYTES = 2_000_000
 _MAX_ERRORS = 32  # keep going past a few damaged packets, but a file of garbage ends the decode early
-_BLOCK_FRAMES = 65536
-_CODEC_LABELS = {"mp3": "MP3", "mp2": "MP2", "aac": "AAC", "opus": "Opus", "vorbis": "Vorbis",
-                 "ac3": "Dolby AC-3", "eac3": "Dolby E-AC-3", "wmav2": "Windows Media Audio",
-                 "pcm_alaw": "A-law",
-                 "pcm_mulaw": "mu-law", "amr_nb": "AMR", "gsm": "GSM", "adpcm_ima_wav": "ADPCM",
-                 "adpcm_ms": "ADPCM", "adpcm_ima_qt": "ADPCM", "wavpack": "WavPack", "tta": "TTA",
-                 "flac": "FLAC", "alac": "ALAC"}
+CRC_BLOCK_FRAMES = 8192  # small enough to place damage to within a fraction of a second
+_CODEC_LABELS = {
+    "mp3": "MP3", "mp2": "MP2", "aac": "AAC", "opus": "Opus", "vorbis": "Vorbis", "ac3": "Dolby AC-3",
+    "eac3": "Dolby E-AC-3", "wmav2": "Windows Media Audio", "pcm_alaw": "A-law", "pcm_mulaw": "mu-law",
+    "amr_nb": "AMR", "gsm": "GSM", "adpcm_ima_wav": "ADPCM", "adpcm_ms": "ADPCM", "adpcm_ima_qt": "ADPCM",
+    "wavpack": "WavPack", "tta": "TTA", "flac": "FLAC", "alac": "ALAC",
+}
 
 
 @dataclass
@@ -32,7 +32,6 @@ class Probe:
     codec: str  # FFmpeg's canonical codec name, e.g. "flac", "pcm_s24le", "mp3"
     codec_label: str  # the name an artist knows it by
     lossy: bool
-    lossless: bool
     sample_rate: int
     channels: int
     duration_frames: int | None  # the length the container states, in sample frames
@@ -42,6 +41,7 @@ class Probe:
 @dataclass
 class Decoded:
     frames: int = 0
+    end: int = 0  # where the last decoded frame ends on the stream's own clock, in sample frames
     error: str | None = None
     error_at: int | None = None  # frames decoded before the first error
     md5: bytes | None = None
@@ -51,9 +51,15 @@ class Decoded:
 
 
 def codec_label(name: str) -> str:
-    if name.startswith("pcm_"):
-        return "PCM"
-    return _CODEC_LABELS.get(name, name.upper())
+    if name in _CODEC_LABELS:
+        return _CODEC_LABELS[name]
+    return "PCM" if name.startswith("pcm_") else name.upper()
+
+
+def _alac_bits(config: bytes) -> int | None:
+    """The bit depth from ALAC's configuration, with or without the 12-byte box header in front of it."""
+    at = 17 if config[4:8] == b"alac" else 5
+    return config[at] if len(config) > at else None
 
 
 def _open(stream: BinaryIO, demuxer: str | None) -> Any:
@@ -74,13 +80,12 @@ def probe(stream: BinaryIO, demuxer: str | None) -> Probe | None:
             duration = None
             if s.duration is not None and s.time_base is not None and cc.sample_rate:
                 duration = round(s.duration * s.time_base * cc.sample_rate)
-            extradata = cc.extradata or b""
-            alac_bits = extradata[17] if codec.canonical_name == "alac" and len(extradata) >= 24 else None
+            alac_bits = _alac_bits(cc.extradata or b"") if codec.canonical_name == "alac" else None
             return Probe(
                 demuxer=container.format.name, codec=codec.canonical_name,
                 codec_label=codec_label(codec.canonical_name), lossy=bool(codec.lossy),
-                lossless=bool(codec.lossless), sample_rate=int(cc.sample_rate or 0),
-                channels=int(cc.channels or 0), duration_frames=duration, alac_bits=alac_bits,
+                sample_rate=int(cc.sample_rate or 0), channels=int(cc.channels or 0),
+                duration_frames=duration, alac_bits=alac_bits,
             )
     except (av.error.FFmpegError, ValueError, IndexError, UnicodeDecodeError):
         return None
@@ -147,6 +152,10 @@ def decode(
                     if md5 is not None:
                         md5.update(samples, 8 * samples.dtype.itemsize)
                     out.frames += frame.samples
+                    if frame.pts is not None and frame.time_base is not None:
+                        out.end = int(frame.pts * frame.time_base * frame.sample_rate) + frame.samples
+                    else:
+                        out.end += frame.samples
                 if out.frames > max_frames:
                     out.capped = True
                     break
@@ -158,11 +167,12 @@ def decode(
     return out
 
 
-def flac_crc_failure(path: str, *, deadline: float) -> int | None:
+def flac_crc_failure(path: str, *, frames: int, deadline: float) -> int | None:
     """Frames read before libFLAC reports a damaged frame, or None when every frame checks out.
 
     FFmpeg's FLAC parser quietly glues a frame with a bad CRC onto its neighbour and decodes it, so the
-    reference decoder (through libsndfile) does a second pass that stops at the first bad frame.
+    reference decoder (through libsndfile) does a second pass that stops at the first bad frame. It reads
+    no further than `frames`: past the audio, libsndfile trips over trailing bytes or an unknown length.
     """
     try:
         reader = sf.SoundFile(path)
@@ -171,8 +181,8 @@ def flac_crc_failure(path: str, *, deadline: float) -> int | None:
     done = 0
     with reader:
         try:
-            while time.monotonic() < deadline:
-                block = reader.read(_BLOCK_FRAMES, dtype="int32")
+            while done < frames and time.monotonic() < deadline:
+                block = reader.read(min(CRC_BLOCK_FRAMES, frames - done), dtype="int32")
                 if not len(block):
                     return None
                 done += len(block)

@@ -24,7 +24,9 @@ def empty(name: str) -> Problem:
 
 
 def too_large(name: str, size: int, limit: int) -> Problem:
-    return Problem("too_large", f"{_q(name)} is {format_bytes(size)}; the largest file we accept is "
+    shown = format_bytes(size)
+    shown = f"just over {shown}" if shown == format_bytes(limit) else shown
+    return Problem("too_large", f"{_q(name)} is {shown}; the largest file we accept is "
                    f"{format_bytes(limit)}.",
                    "Export it as FLAC, which is about half the size of WAV with no loss in quality. "
                    "If it is a long recording, split it into tracks.")
@@ -126,9 +128,12 @@ def too_short(name: str, seconds: float, minimum: float) -> Problem:
 
 
 def too_long(name: str, seconds: float | None, maximum: float) -> Problem:
-    length = f"{format_duration(seconds)} long" if seconds is not None else "longer than that"
-    return Problem("too_long", f"{_q(name)} is {length}; a single track can be at most "
-                   f"{format_duration(maximum)}.",
+    most = format_duration(maximum)
+    if seconds is None:
+        text = f"{_q(name)} is longer than {most}, the most a single track can be."
+    else:
+        text = f"{_q(name)} is {format_duration(seconds)} long; a single track can be at most {most}."
+    return Problem("too_long", text,
                    "Split the recording into separate tracks and upload each one.")
 
 

@@ -104,7 +104,8 @@ def _mpeg_audio(head: bytes) -> str | None:
         return "aac" if (head[2] >> 2) & 0x0F < 13 else None
     version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
     bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
-    if version == 1 or layer == 0 or bitrate in (0, 15) or rate == 3:
+    # Layer I (0b11) is left out: nobody makes it any more, and a UTF-16 text file starts the same way.
+    if version == 1 or layer in (0, 3) or bitrate in (0, 15) or rate == 3:
         return None
     return "mp3"
 
@@ -170,7 +171,7 @@ def sniff(stream: BinaryIO, size: int) -> Sniffed:
         head, offset = stream.read(_HEAD_BYTES), tag_size
         kind = classify(head)
         # Behind an ID3 tag anything unrecognised is most likely MPEG audio with a damaged first frame.
-        return Sniffed(kind if kind in ("flac", "mp3", "aac") else "mp3", offset)
+        return Sniffed("mp3" if kind in ("unknown", "text") else kind, offset)
     return Sniffed(classify(head), offset)
 
 

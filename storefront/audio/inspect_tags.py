@@ -70,7 +70,12 @@ def read_tags(path: str, container: str, limits: TagLimits) -> TagResult:
         return result
     try:
         audio = reader(path)
-        items = list(audio.tags.items()) if audio.tags is not None else []
+        if audio.tags is None:
+            items = []
+        elif container == "flac":
+            items = [(key, [value]) for key, value in audio.tags]  # in file order, unlike .items()
+        else:
+            items = list(audio.tags.items())
     except (mutagen.MutagenError, ValueError, KeyError, IndexError, OverflowError, UnicodeDecodeError):
         result.unreadable = True
         return result

@@ -55,7 +55,9 @@ def display_name(filename: str) -> str:
     """
     name = re.split(r"[\\/]", filename)[-1]
     name = unicodedata.normalize("NFC", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    # Control characters (newlines, NUL) become spaces; invisible formatting characters simply go.
+    name = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in name
+                   if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
     name = " ".join(name.split())
     if len(name) > _MAX_NAME_CHARS:
         _, dot, ext = name.rpartition(".")
