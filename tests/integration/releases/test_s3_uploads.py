@@ -41,7 +41,7 @@ def studio(s3_app, db):
     web = WebClient(s3_app)
     web.login(user.email, PASSWORD)
     base = f"/artists/band/releases/{release.id}"
-    return platform, web, base, web.token(base), release
+    return platform, web, base, web.token(base)
 
 
 def _start(web, base, csrf, data: bytes, name: str = "song.flac"):
@@ -58,7 +58,8 @@ def _complete(web, csrf, ticket, parts=()):
 
 
 def _post_to_s3(ticket, data: bytes) -> requests.Response:
-    return requests.post(ticket["url"], data=ticket["fields"], files={"file": ("song.flac", data)}, timeout=30)
+    files = {"file": ("song.flac", data)}
+    return requests.post(ticket["url"], data=ticket["fields"], files=files, timeout=30)
 
 
 def _put_parts(ticket, data: bytes) -> list[dict]:
@@ -76,7 +77,7 @@ def _keys(platform, prefix: str = "") -> list[str]:
 
 
 def test_a_master_goes_from_the_browser_to_s3_and_is_moved_after_checking(studio, db, seaweedfs, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     data = master_bytes(tmp_path, seed=21)
     ticket = _start(web, base, csrf, data)
     assert ticket["method"] == "post" and ticket["url"].startswith(seaweedfs.endpoint_url)
@@ -90,7 +91,7 @@ def test_a_master_goes_from_the_browser_to_s3_and_is_moved_after_checking(studio
 
 
 def test_a_large_master_goes_up_in_parts(studio, db, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     data = master_bytes(tmp_path, seed=22, seconds=75, suffix=".wav")  # about 12.6 MiB
     assert len(data) > 12 * MiB
     ticket = _start(web, base, csrf, data, name="long.wav")
@@ -102,7 +103,7 @@ def test_a_large_master_goes_up_in_parts(studio, db, tmp_path):
 
 
 def test_a_broken_multipart_is_refused_and_swept_away(studio, db, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     data = master_bytes(tmp_path, seed=23, seconds=75, suffix=".wav")
     ticket = _start(web, base, csrf, data, name="long.wav")
     parts = _put_parts(ticket, data)
@@ -121,7 +122,7 @@ def test_a_broken_multipart_is_refused_and_swept_away(studio, db, tmp_path):
 
 
 def test_storage_timing_out_at_arrival_answers_503_and_the_same_call_works_again(studio, db, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     data = master_bytes(tmp_path, seed=24)
     ticket = _start(web, base, csrf, data)
     assert _post_to_s3(ticket, data).status_code == 204
@@ -134,7 +135,7 @@ def test_storage_timing_out_at_arrival_answers_503_and_the_same_call_works_again
 
 
 def test_server_errors_while_moving_leave_a_retryable_upload_and_no_orphans(studio, db, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     faulty = FaultyStorage(platform.storage).fail("put", *[server_error() for _ in range(5)])
     platform.storage = faulty
     platform.executor.backoff_base = 0.0
@@ -145,7 +146,8 @@ def test_server_errors_while_moving_leave_a_retryable_upload_and_no_orphans(stud
     InlineDispatcher(platform.executor, mode="manual").drain()
     upload = fresh(db).get(Upload, ticket["upload_id"])
     assert upload.status == UploadStatus.FAILED and faulty.calls["put"] == 5
-    assert _keys(platform) == [upload.staging_key]  # the bytes wait in staging, nothing reached the final prefix
+    # The bytes wait in staging; nothing reached the final prefix.
+    assert _keys(platform) == [upload.staging_key]
 
     faulty.heal()
     page = web.get(base).get_data(as_text=True)
@@ -159,7 +161,7 @@ def test_server_errors_while_moving_leave_a_retryable_upload_and_no_orphans(stud
 
 
 def test_sweep_on_s3_both_directions(studio, db, tmp_path):
-    platform, web, base, csrf, release = studio
+    platform, web, base, csrf = studio
     data = master_bytes(tmp_path, seed=26)
     ticket = _start(web, base, csrf, data)
     _post_to_s3(ticket, data)
@@ -168,7 +170,8 @@ def test_sweep_on_s3_both_directions(studio, db, tmp_path):
     import io
 
     platform.storage.put("staging/9/999/stray", io.BytesIO(b"left by a crash"), content_type="audio/flac")
-    platform.storage.put("releases/9/9/masters/999/master.flac", io.BytesIO(b"no row"), content_type="audio/flac")
+    orphan = "releases/9/9/masters/999/master.flac"
+    platform.storage.put(orphan, io.BytesIO(b"no row"), content_type="audio/flac")
     second = _start(web, base, csrf, data, name="second.flac")
     _post_to_s3(second, data)
     _complete(web, csrf, second)
