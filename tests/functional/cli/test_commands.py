@@ -111,3 +111,21 @@ def test_worker_runs_queued_jobs_and_stops_on_sigterm(app, platform, db, tmp_pat
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert "Stopping after the running jobs finish" in output
+
+
+def test_sweep_reports_in_a_dry_run_and_then_cleans(app, platform):
+    import io
+
+    platform.storage.put("staging/1/1/left-behind", io.BytesIO(b"x"), content_type="audio/flac")
+    runner = app.test_cli_runner()
+    # A fresh object is left alone: it may belong to an upload whose transaction has not committed yet.
+    assert "nothing to do" in runner.invoke(args=["sweep", "--dry-run"]).output
+    old = platform.storage.object_path("staging/1/1/left-behind")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    dry = runner.invoke(args=["sweep", "--dry-run"])
+    assert dry.exit_code == 0 and "would delete staging/1/1/left-behind" in dry.output
+    assert "Dry run: 1 orphan objects." in dry.output
+    assert platform.storage.exists("staging/1/1/left-behind")
+    real = runner.invoke(args=["sweep"])
+    assert "delete staging/1/1/left-behind" in real.output and "1 orphan objects." in real.output
+    assert not platform.storage.exists("staging/1/1/left-behind")

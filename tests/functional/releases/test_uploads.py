@@ -46,10 +46,11 @@ class Uploader:
         )
 
     def send(self, ticket: dict, data: bytes, filename: str):
-        # Encoded here as bytes: the test client would spool a large body to a temporary file it never closes.
-        boundary, body = encode_multipart(
-            {**ticket["fields"], "file": FileStorage(io.BytesIO(data), filename)}
-        )
+        # Encoded here as bytes: the test client would spool a large body to a temporary file it never
+        # closes. Storage ignores the part's file name (the real one travels in the ticket request), so a
+        # neutral one keeps names with line breaks from breaking this encoding.
+        fields = {**ticket["fields"], "file": FileStorage(io.BytesIO(data), "upload")}
+        boundary, body = encode_multipart(fields)
         return self.web.client.post(
             ticket["url"], data=body, content_type=f"multipart/form-data; boundary={boundary}"
         )
@@ -63,7 +64,8 @@ class Uploader:
         started = self.start(kind, filename, data, content_type, track_id)
         assert started.status_code == 201, started.get_json()
         ticket = started.get_json()
-        assert self.send(ticket, data, filename).status_code == 204
+        sent = self.send(ticket, data, filename)
+        assert sent.status_code == 204, sent.data
         done = self.complete(ticket)
         assert done.status_code == 200, done.get_json()
         return ticket
