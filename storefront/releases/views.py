@@ -15,7 +15,7 @@ from ..web.context import actor, platform
 from ..web.streaming import stream_object
 from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
 from .identifiers import format_price
-from .models import Release, Track
+from .models import Release, Track, Upload, UploadStatus
 from .services import ReleaseDetails, ReleaseError, ReleaseService
 
 bp = Blueprint("releases", __name__)
@@ -87,6 +87,19 @@ def _details(form: ReleaseForm) -> ReleaseDetails:
     )
 
 
+def open_notices(release: Release) -> list[Upload]:
+    """Uploads the artist still has to act on or wait for: a problem a newer file has solved is dropped."""
+    settled: set[tuple[str, int | None]] = set()
+    notices = []
+    for upload in release.uploads:  # newest first
+        target = (upload.kind.value, upload.track_id)
+        if upload.status in (UploadStatus.READY, UploadStatus.REPLACED):
+            settled.add(target)
+        elif upload.status in (UploadStatus.AWAITING, UploadStatus.VALIDATING) or target not in settled:
+            notices.append(upload)
+    return notices
+
+
 def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResult:
     """The one page where an artist prepares a release; forms with errors are passed in to be shown."""
     contributor_form = forms.get("contributor_form") or ContributorForm()
@@ -110,6 +123,7 @@ def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResul
         contributor_form=contributor_form,
         order_form=OrderForm(),
         format_price=format_price,
+        notices=open_notices(release),
     )
     return (page, status) if status != 200 else page
 

@@ -1,4 +1,4 @@
-"""Every file of the hostile corpus, sent through the real upload flow: each refused for its reason, none kept."""
+"""The hostile corpus sent through the real upload flow: each file refused for its reason, none kept."""
 
 from __future__ import annotations
 
