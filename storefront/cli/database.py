@@ -19,7 +19,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Upgrade to every head: work on separate rooms may add migrations on branches that merge later."""
     command.upgrade(alembic_config(url), revision)
 
 
@@ -32,7 +33,7 @@ db = AppGroup("db", help="Database schema commands.")
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def upgrade_command(revision: str) -> None:
     """Bring the database schema up to REVISION (default: the newest)."""
     upgrade(_url(), revision)

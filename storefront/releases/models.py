@@ -80,6 +80,9 @@ class Release(Base):
     minimum_price_minor: Mapped[int] = mapped_column(default=0)
     status: Mapped[ReleaseStatus] = mapped_column(_enum(ReleaseStatus), default=ReleaseStatus.DRAFT)
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    # When a curator approved the release as it stands; the certificate shows it.
+    approved_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

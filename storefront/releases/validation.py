@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..audio.inspect import inspect_master
 from ..db import after_commit, utcnow
-from ..jobs.interfaces import JobRegistry
+from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
 from ..storage.interfaces import ObjectStorage
 from .artwork import normalise_artwork
@@ -30,6 +30,11 @@ MASTER_TYPES = {
 _CHUNK = 1024 * 1024
 # After this many failed tries (storage faults, not bad files) the artist sees a retry button.
 GIVE_UP_AFTER = 5
+# Work that follows a file's acceptance, run when the room that does it is installed (registered).
+FOLLOW_UPS = {
+    UploadKind.MASTER: ("provenance.screen_upload", "audio.process_master"),
+    UploadKind.ARTWORK: ("provenance.screen_upload",),
+}
 
 
 def final_prefix(upload: Upload) -> str:
@@ -96,6 +101,10 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
             upload.size = outcome["size"]
             upload.info = outcome["info"]
             upload.problems = []
+            queue = JobQueue(session, context.services.jobs)
+            for name in FOLLOW_UPS[upload.kind]:
+                if name in context.services.registry.names():
+                    queue.enqueue(name, {"upload_id": upload.id}, dedupe_key=f"{name}:{upload.id}")
         after_commit(session, lambda: storage.delete(staging))
 
 
