@@ -31,7 +31,8 @@ def test_sign_up_confirm_create_artist_and_invite(new_page, db, platform, tmp_pa
     admin_page.get_by_label("Email").fill(admin.email)
     admin_page.get_by_label("Password").fill(PASSWORD)
     admin_page.get_by_role("button", name="Log in").click()
-    admin_page.wait_for_url("**/")
+    admin_page.wait_for_load_state()
+    assert admin_page.url.endswith("/"), admin_page.locator("main").inner_text()
 
     page = new_page()
     page.goto("/")
@@ -53,11 +54,14 @@ def test_sign_up_confirm_create_artist_and_invite(new_page, db, platform, tmp_pa
     assert "is confirmed" in page.locator(".flashes").inner_text()
 
     page.get_by_role("button", name="Log out").click()
+    page.wait_for_selector("text=You are logged out.")
     page.get_by_role("link", name="Log in").click()
+    page.wait_for_url("**/login")
     page.get_by_label("Email").fill("nadia@example.com")
     page.get_by_label("Password").fill("sunlit-harbour-songs-3")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    page.wait_for_load_state()
+    assert page.url.endswith("/"), page.locator("main").inner_text()
     assert page.get_by_role("link", name="Nadia Sol").is_visible()
 
     page.get_by_role("link", name="Nadia Sol").click()
