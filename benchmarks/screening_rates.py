@@ -80,8 +80,16 @@ def fingerprint_rates(f: ModuleType, work: Path) -> None:
             hits += bool(keys) and keys[0] == f"track:{seed}"
             wrong += sum(key != f"track:{seed}" for key in keys)
             bers.append(fp.compare(query, prints[seed]).ber)
-        rows.append([name, str(len(masters)), f"{hits}/{len(masters)}", f"{hits / len(masters):.0%}",
-                     f"{statistics.median(bers):.4f}", f"{max(bers):.4f}"])
+        rows.append(
+            [
+                name,
+                str(len(masters)),
+                f"{hits}/{len(masters)}",
+                f"{hits / len(masters):.0%}",
+                f"{statistics.median(bers):.4f}",
+                f"{max(bers):.4f}",
+            ]
+        )
     outside_bers: list[float] = []
     flagged = 0
     for seed in OUTSIDE_SEEDS:
@@ -89,29 +97,48 @@ def fingerprint_rates(f: ModuleType, work: Path) -> None:
         flagged += bool(index.search(query))
         outside_bers.extend(m.ber for m in fp.compare_many(query, list(prints.values())))
     n_out = len(OUTSIDE_SEEDS)
-    rows.append(["distinct, not in catalog", str(n_out), f"{flagged}/{n_out} flagged",
-                 f"{flagged / n_out:.0%}", f"{statistics.median(outside_bers):.4f}",
-                 f"min {min(outside_bers):.4f}"])
-    _table(f"Fingerprint matching against a catalog of {len(masters)} tracks of {SECONDS:.0f} s "
-           f"(threshold BER {fp.MATCH_THRESHOLD}, offset search +/-{fp.MAX_OFFSET_SECONDS:.0f} s)",
-           ["query", "n", "detected", "rate", "median BER", "max BER"], rows)
-    print(f"wrong-entry hits: {wrong}; fingerprinting {per_track:.2f} s per {SECONDS:.0f} s track; "
-          f"index search {statistics.mean(search_times) * 1000:.1f} ms per query")
+    rows.append(
+        [
+            "distinct, not in catalog",
+            str(n_out),
+            f"{flagged}/{n_out} flagged",
+            f"{flagged / n_out:.0%}",
+            f"{statistics.median(outside_bers):.4f}",
+            f"min {min(outside_bers):.4f}",
+        ]
+    )
+    _table(
+        f"Fingerprint matching against a catalog of {len(masters)} tracks of {SECONDS:.0f} s "
+        f"(threshold BER {fp.MATCH_THRESHOLD}, offset search +/-{fp.MAX_OFFSET_SECONDS:.0f} s)",
+        ["query", "n", "detected", "rate", "median BER", "max BER"],
+        rows,
+    )
+    print(
+        f"wrong-entry hits: {wrong}; fingerprinting {per_track:.2f} s per {SECONDS:.0f} s track; "
+        f"index search {statistics.mean(search_times) * 1000:.1f} ms per query"
+    )
 
 
 def c2pa_rates(f: ModuleType, work: Path) -> None:
     ca = f.ThrowawayCA.create()
     wav = f.master(work / "c2pa.wav", seed=3000, seconds=5)
-    sources = {".wav": wav, ".flac": f.master(work / "c2pa.flac", seed=3000, seconds=5),
-               ".mp3": f.encode(wav, work / "c2pa.mp3"), ".m4a": f.encode(wav, work / "c2pa.m4a")}
-    cases: dict[str, tuple[list[Path], Verdict]] = {"AI source type": ([], Verdict.REJECT),
-                                                    "human source type": ([], Verdict.INFO),
-                                                    "human, audio altered": ([], Verdict.INVALID),
-                                                    "no credentials": (list(sources.values()), Verdict.NONE)}
+    sources = {
+        ".wav": wav,
+        ".flac": f.master(work / "c2pa.flac", seed=3000, seconds=5),
+        ".mp3": f.encode(wav, work / "c2pa.mp3"),
+        ".m4a": f.encode(wav, work / "c2pa.m4a"),
+    }
+    cases: dict[str, tuple[list[Path], Verdict]] = {
+        "AI source type": ([], Verdict.REJECT),
+        "human source type": ([], Verdict.INFO),
+        "human, audio altered": ([], Verdict.INVALID),
+        "no credentials": (list(sources.values()), Verdict.NONE),
+    }
     for ext, src in sources.items():
         for source_type in sorted(AI_SOURCE_TYPES):
             cases["AI source type"][0].append(
-                f.c2pa_sign(src, work / f"ai-{source_type}{ext}", ca, f.manifest(source_type)))
+                f.c2pa_sign(src, work / f"ai-{source_type}{ext}", ca, f.manifest(source_type))
+            )
         for source_type in ("digitalCapture", "humanEdits"):
             signed = f.c2pa_sign(src, work / f"hu-{source_type}{ext}", ca, f.manifest(source_type))
             cases["human source type"][0].append(signed)
@@ -121,22 +148,39 @@ def c2pa_rates(f: ModuleType, work: Path) -> None:
         got = [screen_file(p).verdict for p in paths]
         ok = sum(v is expected for v in got)
         rows.append([name, str(len(paths)), expected.value, f"{ok}/{len(paths)}", f"{ok / len(paths):.0%}"])
-    _table("C2PA screening (WAV, FLAC, MP3, M4A; throwaway CA, so signers are untrusted)",
-           ["files", "n", "expected", "as expected", "rate"], rows)
+    _table(
+        "C2PA screening (WAV, FLAC, MP3, M4A; throwaway CA, so signers are untrusted)",
+        ["files", "n", "expected", "as expected", "rate"],
+        rows,
+    )
 
 
 def metadata_rates(f: ModuleType, work: Path) -> None:
     wav = f.master(work / "tags.wav", seed=4000, seconds=2)
-    bases = {".wav": wav, ".flac": f.master(work / "tags.flac", seed=4000, seconds=2),
-             ".aiff": f.master(work / "tags.aiff", seed=4000, seconds=2),
-             ".mp3": f.encode(wav, work / "tags.mp3"), ".m4a": f.encode(wav, work / "tags.m4a"),
-             ".opus": f.encode(wav, work / "tags.opus")}
-    generator_tags = [{"software": "Suno v4"}, {"custom:PROMPT": "sad piano ballad"},
-                      {"comment": "made with Udio"}, {"encoded_by": "ElevenLabs Music"},
-                      {"comment": "AI-generated"}, {"custom:GENERATOR": "Stable Audio 2"}]
-    human_tags = [{"title": "Studio", "artist": "Sunol"}, {"comment": "recorded in a small audio studio"},
-                  {"software": "REAPER"}, {"title": "Jukebox Hero", "artist": "Aiva"},
-                  {"comment": "boomy low end, played loudly"}, {"comment": "no AI-generated content"}]
+    bases = {
+        ".wav": wav,
+        ".flac": f.master(work / "tags.flac", seed=4000, seconds=2),
+        ".aiff": f.master(work / "tags.aiff", seed=4000, seconds=2),
+        ".mp3": f.encode(wav, work / "tags.mp3"),
+        ".m4a": f.encode(wav, work / "tags.m4a"),
+        ".opus": f.encode(wav, work / "tags.opus"),
+    }
+    generator_tags = [
+        {"software": "Suno v4"},
+        {"custom:PROMPT": "sad piano ballad"},
+        {"comment": "made with Udio"},
+        {"encoded_by": "ElevenLabs Music"},
+        {"comment": "AI-generated"},
+        {"custom:GENERATOR": "Stable Audio 2"},
+    ]
+    human_tags = [
+        {"title": "Studio", "artist": "Sunol"},
+        {"comment": "recorded in a small audio studio"},
+        {"software": "REAPER"},
+        {"title": "Jukebox Hero", "artist": "Aiva"},
+        {"comment": "boomy low end, played loudly"},
+        {"comment": "no AI-generated content"},
+    ]
     rows = []
     sets = (("generator tags", generator_tags, True), ("human tags", human_tags, False))
     for name, tag_sets, want_flag in sets:
@@ -149,10 +193,20 @@ def metadata_rates(f: ModuleType, work: Path) -> None:
                 flagged += scan_file(path).flagged
                 total += 1
         rate = flagged / total
-        rows.append([name, str(total), f"{flagged}/{total}", f"{rate:.0%}",
-                     "detection" if want_flag else "false flags"])
-    _table("Metadata screening (MP3, FLAC, M4A, WAV, Opus, AIFF)",
-           ["files", "n", "flagged", "rate", "meaning"], rows)
+        rows.append(
+            [
+                name,
+                str(total),
+                f"{flagged}/{total}",
+                f"{rate:.0%}",
+                "detection" if want_flag else "false flags",
+            ]
+        )
+    _table(
+        "Metadata screening (MP3, FLAC, M4A, WAV, Opus, AIFF)",
+        ["files", "n", "flagged", "rate", "meaning"],
+        rows,
+    )
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .container import build_platform
     from .web import errors, headers
     from .web.access import enforce
+    from .web.tdm import tdm_headers
 
     settings = settings or Settings.from_env()
     settings.validate()
@@ -69,9 +70,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _start_runner() -> None:
         platform.jobs.start()
 
+    tdm_policy_url = settings.base_url.rstrip("/") + "/tdm-policy"
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        return headers.apply_security_headers(response, csp=csp, hsts=settings.is_production)
+        response = headers.apply_security_headers(response, csp=csp, hsts=settings.is_production)
+        return tdm_headers(response, policy_url=tdm_policy_url, reserved=not g.get("tdm_opt_in", False))
 
     @app.context_processor
     def _globals() -> dict[str, object]:
@@ -105,16 +109,36 @@ def _storage_origins(settings: Settings) -> list[str]:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .accounts.identity_views import bp as identity_bp
     from .accounts.profile_views import bp as profiles_bp
     from .accounts.views import bp as accounts_bp
     from .catalog.views import bp as catalog_bp
+    from .curation.views import bp as curation_bp
+    from .curation.views import review_state
+    from .media.views import bp as media_bp
+    from .provenance.views import bp as provenance_bp
     from .releases.upload_views import bp as uploads_bp
     from .releases.views import bp as releases_bp
     from .web.admin_views import bp as admin_bp
     from .web.health import bp as health_bp
+    from .web.tdm import bp as tdm_bp
 
-    for bp in (catalog_bp, accounts_bp, profiles_bp, releases_bp, uploads_bp, admin_bp, health_bp):
+    for bp in (
+        catalog_bp,
+        accounts_bp,
+        profiles_bp,
+        releases_bp,
+        uploads_bp,
+        curation_bp,
+        admin_bp,
+        health_bp,
+        tdm_bp,
+        identity_bp,
+    ):
         app.register_blueprint(bp)
+    app.register_blueprint(provenance_bp)
+    app.register_blueprint(media_bp)
+    app.add_template_global(review_state)
     try:
         from .storage.views import storage_blueprint
     except ImportError:
@@ -131,9 +155,15 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_jobs(platform: object) -> None:
     from .container import Platform
+    from .curation.services import register_jobs as register_curation_jobs
     from .mail.services import register_jobs as register_mail_jobs
+    from .media.jobs import register_jobs as register_media_jobs
+    from .provenance.screening import register_jobs as register_screening_jobs
     from .releases.validation import register_jobs as register_release_jobs
 
     assert isinstance(platform, Platform)
     register_mail_jobs(platform.registry, platform.mail_transport, platform.settings.mail_from)
     register_release_jobs(platform.registry)
+    register_screening_jobs(platform.registry)
+    register_curation_jobs(platform.registry)
+    register_media_jobs(platform.registry)

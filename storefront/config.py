@@ -45,6 +45,8 @@ class Settings:
 
     queue_url: str = ""
     inline_jobs: str = "thread"
+    job_lease_seconds: int = 60
+    queue_visibility_timeout: int = 900
 
     payments: str = "sandbox"
     stripe_secret_key: str = ""
@@ -134,6 +136,10 @@ class Settings:
             count = seconds = 0
         if count <= 0 or seconds <= 0:
             raise ConfigError("STOREFRONT_AUTH_RATE_LIMIT must look like COUNT/SECONDS, for example 10/300.")
+        if self.job_lease_seconds <= 0 or self.queue_visibility_timeout <= 0:
+            raise ConfigError(
+                "STOREFRONT_JOB_LEASE_SECONDS and STOREFRONT_QUEUE_VISIBILITY_TIMEOUT must be positive."
+            )
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ConfigError("STOREFRONT_S3_BUCKET is required when STOREFRONT_STORAGE_BACKEND=s3.")
         if self.payments == "stripe" and not (self.stripe_secret_key and self.stripe_webhook_secret):
@@ -214,6 +220,12 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("S3_PREFIX", "", "key prefix inside the bucket, to share a bucket with other data"),
     Setting("QUEUE_URL", "", "Redis URL for Celery; empty runs jobs in-process from the database"),
     Setting("INLINE_JOBS", "thread", "in-process runner mode: thread, eager (run after commit) or manual"),
+    Setting(
+        "JOB_LEASE_SECONDS", "60", "how long a running job's worker may go silent before another takes over"
+    ),
+    Setting(
+        "QUEUE_VISIBILITY_TIMEOUT", "900", "seconds before Redis gives a dead worker's message to another"
+    ),
     Setting("PAYMENTS", "sandbox", "sandbox or stripe"),
     Setting("STRIPE_SECRET_KEY", "", "Stripe secret key"),
     Setting("STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key"),

@@ -79,7 +79,9 @@ def build_jobs(settings: Settings, executor: JobExecutor) -> JobDispatcher:
     if settings.jobs_backend == "celery":
         from .jobs.celery import CeleryDispatcher
 
-        return CeleryDispatcher(settings.queue_url, executor)
+        return CeleryDispatcher(
+            settings.queue_url, executor, visibility_timeout=settings.queue_visibility_timeout
+        )
     from .jobs.inline import InlineDispatcher
 
     return InlineDispatcher(executor, mode=settings.inline_jobs)
@@ -91,7 +93,7 @@ def build_platform(settings: Settings) -> Platform:
     extra: dict[str, Any] = settings.extra
     database = Database(settings.resolved_database_url)
     registry = JobRegistry()
-    lease = timedelta(seconds=float(extra.get("job_lease_seconds", 60)))
+    lease = timedelta(seconds=float(extra.get("job_lease_seconds", settings.job_lease_seconds)))
     executor = JobExecutor(database, registry, services=None, lease=lease)
     count, window = settings.rate_limit
     platform = Platform(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from .accounts import models as accounts_models
+from .curation import models as curation_models
 from .db import Base
 from .events import AuditEvent
 from .jobs.models import Job
 from .mail.models import OutboundMessage
+from .media import models as media_models
+from .orders.models import Entitlement
+from .provenance import models as provenance_models
+from .provenance.screening_models import Fingerprint, ScreeningResult
 from .releases.models import Contributor, Release, Track, Upload
 from .web.ratelimit import RateLimitCounter
 
@@ -15,12 +20,18 @@ metadata = Base.metadata
 __all__ = [
     "AuditEvent",
     "Contributor",
+    "Entitlement",
+    "Fingerprint",
     "Job",
     "OutboundMessage",
     "RateLimitCounter",
     "Release",
+    "ScreeningResult",
     "Track",
     "Upload",
     "accounts_models",
+    "curation_models",
+    "media_models",
     "metadata",
+    "provenance_models",
 ]

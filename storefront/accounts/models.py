@@ -68,6 +68,15 @@ class MemberRole(enum.StrEnum):
 class Artist(ProfileMixin, Base):
     __tablename__ = "artists"
 
+    # Identity: vouched for by a label of its roster, or proven by a token on the artist's own website.
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by: Mapped[str | None] = mapped_column(String(20))
+    verified_detail: Mapped[str] = mapped_column(String(300), default="")
+    website_url: Mapped[str] = mapped_column(String(300), default="")
+    website_token: Mapped[str | None] = mapped_column(String(64))
+    # Set when the name is close to a verified artist's; releases wait until an admin clears it.
+    hold_reason: Mapped[str | None] = mapped_column(String(300))
+
     members: Mapped[list[ArtistMember]] = relationship(back_populates="artist", cascade="all, delete-orphan")
     roster_links: Mapped[list[RosterLink]] = relationship(
         back_populates="artist", cascade="all, delete-orphan"

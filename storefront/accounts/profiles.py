@@ -20,6 +20,7 @@ from ..events import record_event
 from ..mail.services import MailService
 from ..storage.interfaces import ObjectStorage
 from .credentials import hash_token, new_secret_token
+from .identity import look_alike
 from .models import (
     Artist,
     ArtistMember,
@@ -161,8 +162,9 @@ class ProfileService:
             raise AccountError(f"The address “{slug}” is taken; choose another.", "slug")
         return name, slug
 
-    def create_artist(
+    def _new_profile(
         self,
+        model: type[Artist] | type[Label],
         user: User,
         actor: Actor,
         *,
@@ -171,68 +173,49 @@ class ProfileService:
         bio: str = "",
         location: str = "",
         links: str = "",
-    ) -> Artist:
-        name, slug = self._check_fields(Artist, name, slug, None)
-        artist = Artist(
+    ) -> Artist | Label:
+        name, slug = self._check_fields(model, name, slug, None)
+        profile = model(
             name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120], links=clean_links(links)
         )
-        artist.members.append(ArtistMember(user=user, role=MemberRole.OWNER))
-        self.session.add(artist)
+        if isinstance(profile, Artist):
+            # A new profile whose name could pass for a verified artist's waits for an admin before releasing.
+            similar = look_alike(self.session, name)
+            if similar is not None:
+                profile.hold_reason = f"The name is close to the verified artist “{similar.name}”."
+            profile.members.append(ArtistMember(user=user, role=MemberRole.OWNER))
+        else:
+            profile.staff.append(LabelStaff(user=user, role=MemberRole.OWNER))
+        self.session.add(profile)
         self.session.flush()
+        kind = "artist" if isinstance(profile, Artist) else "label"
         record_event(
             self.session,
-            "artist:created",
-            subject_type="artist",
-            subject_id=artist.id,
+            f"{kind}:created",
+            subject_type=kind,
+            subject_id=profile.id,
             actor_id=actor.user_id,
             ip_hash=actor.ip_hash,
             data={"slug": slug},
         )
         record_event(
             self.session,
-            "artist:member_added",
-            subject_type="artist",
-            subject_id=artist.id,
+            f"{kind}:member_added",
+            subject_type=kind,
+            subject_id=profile.id,
             actor_id=actor.user_id,
             data={"user_id": user.id, "role": "owner"},
         )
+        return profile
+
+    def create_artist(self, user: User, actor: Actor, **fields: str) -> Artist:
+        artist = self._new_profile(Artist, user, actor, **fields)
+        assert isinstance(artist, Artist)
         return artist
 
-    def create_label(
-        self,
-        user: User,
-        actor: Actor,
-        *,
-        name: str,
-        slug: str = "",
-        bio: str = "",
-        location: str = "",
-        links: str = "",
-    ) -> Label:
-        name, slug = self._check_fields(Label, name, slug, None)
-        label = Label(
-            name=name, slug=slug, bio=bio.strip(), location=location.strip()[:120], links=clean_links(links)
-        )
-        label.staff.append(LabelStaff(user=user, role=MemberRole.OWNER))
-        self.session.add(label)
-        self.session.flush()
-        record_event(
-            self.session,
-            "label:created",
-            subject_type="label",
-            subject_id=label.id,
-            actor_id=actor.user_id,
-            ip_hash=actor.ip_hash,
-            data={"slug": slug},
-        )
-        record_event(
-            self.session,
-            "label:staff_added",
-            subject_type="label",
-            subject_id=label.id,
-            actor_id=actor.user_id,
-            data={"user_id": user.id, "role": "owner"},
-        )
+    def create_label(self, user: User, actor: Actor, **fields: str) -> Label:
+        label = self._new_profile(Label, user, actor, **fields)
+        assert isinstance(label, Label)
         return label
 
     def update_profile(

@@ -22,8 +22,14 @@ _RELATIVE_GATE = -10.0
 _HIST_FLOOR, _HIST_CEIL, _HIST_STEP = -70.0, 10.0, 0.01
 
 
-def k_weighting(rate: int) -> tuple[tuple[float, float, float], tuple[float, float, float],
-                                    tuple[float, float, float], tuple[float, float, float]]:
+def k_weighting(
+    rate: int,
+) -> tuple[
+    tuple[float, float, float],
+    tuple[float, float, float],
+    tuple[float, float, float],
+    tuple[float, float, float],
+]:
     """(shelf b, shelf a, high-pass b, high-pass a) of BS.1770's K filter at any sample rate.
 
     The analogue prototypes are fitted so that at 48 kHz the coefficients are those of the standard's
@@ -31,7 +37,7 @@ def k_weighting(rate: int) -> tuple[tuple[float, float, float], tuple[float, flo
     f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
     k = math.tan(math.pi * f0 / rate)
     vh = 10 ** (gain_db / 20)
-    vb = vh ** 0.4996667741545416
+    vb = vh**0.4996667741545416
     a0 = 1 + k / q + k * k
     shelf_b = ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0)
     shelf_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
@@ -43,60 +49,70 @@ def k_weighting(rate: int) -> tuple[tuple[float, float, float], tuple[float, flo
 
 def _biquad_state_space(b: tuple[float, ...], a: tuple[float, ...]) -> tuple[Floats, Floats, Floats, float]:
     """Transposed direct form II of a biquad as x' = A x + B u, y = C x + D u."""
-    A = np.array([[-a[1], 1.0], [-a[2], 0.0]])  # noqa: N806 - the usual names for state-space matrices
-    B = np.array([b[1] - a[1] * b[0], b[2] - a[2] * b[0]])  # noqa: N806
+    A = np.array([[-a[1], 1.0], [-a[2], 0.0]])  # the usual names in state-space form
+    B = np.array([b[1] - a[1] * b[0], b[2] - a[2] * b[0]])
     return A, B, np.array([1.0, 0.0]), b[0]
 
 
 class BlockFilter:
-    """An IIR filter run a block at a time with numpy only, exact and with its state carried over.
+    """An IIR filter run with numpy only, exact, on whole arrays at a time with its state carried over.
 
-    Within a block the output is the zero-state response (the block convolved with the filter's impulse
-    response, truncated to the block, by FFT) plus the response to the state left by the previous block;
-    both come from matrices computed once per sample rate."""
+    The signal is cut into short sub-blocks of m samples; within each, the output is the zero-state
+    response (a lower-triangular Toeplitz matrix of the impulse response times the sub-block) plus the
+    response to the state at the sub-block's start. All sub-blocks go through one matrix product each way;
+    only the tiny state update (order x order) runs sub-block by sub-block in Python."""
 
-    def __init__(self, sections: Iterable[tuple[tuple[float, ...], tuple[float, ...]]], channels: int,
-                 block: int = CHUNK_FRAMES) -> None:
+    def __init__(
+        self, sections: Iterable[tuple[tuple[float, ...], tuple[float, ...]]], channels: int, m: int = 128
+    ) -> None:
         # Cascade the sections into one state-space system: each feeds the next.
-        A, B, C, D = np.zeros((0, 0)), np.zeros(0), np.zeros(0), 1.0  # noqa: N806
+        A, B, C, D = np.zeros((0, 0)), np.zeros(0), np.zeros(0), 1.0
         for b, a in sections:
             a2, b2, c2, d2 = _biquad_state_space(b, a)
             n = A.shape[0]
-            A = np.block([[A, np.zeros((n, 2))], [np.outer(b2, C), a2]])  # noqa: N806
-            B = np.concatenate([B, b2 * D])  # noqa: N806
-            C = np.concatenate([d2 * C, c2])  # noqa: N806
-            D = d2 * D  # noqa: N806
-        self._A, self._D, self.block = A, D, block
+            A = np.block([[A, np.zeros((n, 2))], [np.outer(b2, C), a2]])
+            B = np.concatenate([B, b2 * D])
+            C = np.concatenate([d2 * C, c2])
+            D = d2 * D
         order = A.shape[0]
-        # rows C A^n and A^n B for n < block, built by doubling to keep it fast
-        self._CA = np.empty((block, order))
-        self._AB = np.empty((block, order))
-        self._CA[0], self._AB[0] = C, B
-        done, power = 1, A.copy()
-        while done < block:
-            step = min(done, block - done)
-            self._CA[done:done + step] = self._CA[:step] @ power
-            self._AB[done:done + step] = self._AB[:step] @ power.T
-            done += step
-            power = power @ power
-        impulse = np.concatenate([[D], self._CA[:block - 1] @ B])
-        self._nfft = 1 << (2 * block - 1).bit_length()
-        self._H = np.fft.rfft(impulse, self._nfft)
+        self._A, self._m = A, m
+        self._CA = np.empty((m, order))  # row i: C A^i, the response to the starting state
+        ab = np.empty((m, order))  # row i: A^i B
+        self._CA[0], ab[0] = C, B
+        for i in range(1, m):
+            self._CA[i] = self._CA[i - 1] @ A
+            ab[i] = A @ ab[i - 1]
+        impulse = np.concatenate([[D], self._CA[: m - 1] @ B])
+        self._T = np.zeros((m, m))
+        for i in range(m):
+            self._T[i, : i + 1] = impulse[i::-1]
+        # column k: A^(m-1-k) B, the effect of input sample k on the state at the sub-block's end
+        self._G = np.ascontiguousarray(ab[::-1].T)
+        self._P = np.linalg.matrix_power(A, m)
         self._state = np.zeros((order, channels))
 
     def process(self, x: Floats) -> Floats:
+        frames, channels = x.shape
+        m, whole = self._m, x.shape[0] // self._m
         out = np.empty_like(x)
-        for start in range(0, x.shape[0], self.block):
-            out[start:start + self.block] = self._process_block(x[start:start + self.block])
+        if whole:
+            u = x[: whole * m].reshape(whole, m, channels).transpose(1, 0, 2).reshape(m, whole * channels)
+            y = self._T @ u
+            drive = (self._G @ u).reshape(-1, whole, channels)
+            starts = np.empty_like(drive)
+            state = self._state
+            for k in range(whole):
+                starts[:, k] = state
+                state = self._P @ state + drive[:, k]
+            self._state = state
+            y += self._CA @ starts.reshape(-1, whole * channels)
+            out[: whole * m] = y.reshape(m, whole, channels).transpose(1, 0, 2).reshape(whole * m, channels)
+        rest = frames - whole * m
+        if rest:
+            u = x[whole * m :]
+            out[whole * m :] = self._T[:rest, :rest] @ u + self._CA[:rest] @ self._state
+            self._state = np.linalg.matrix_power(self._A, rest) @ self._state + self._G[:, m - rest :] @ u
         return out
-
-    def _process_block(self, u: Floats) -> Floats:
-        n = u.shape[0]
-        zero_state = np.fft.irfft(np.fft.rfft(u, self._nfft, axis=0) * self._H[:, None], self._nfft, axis=0)[:n]
-        y = zero_state + self._CA[:n] @ self._state
-        self._state = np.linalg.matrix_power(self._A, n) @ self._state + self._AB[:n][::-1].T @ u
-        result: Floats = y
-        return result
 
 
 class LoudnessMeter:
@@ -119,10 +135,11 @@ class LoudnessMeter:
         filtered = self._filter.process(x)
         energy = np.concatenate([self._pending, (filtered * filtered) @ self._weights])
         whole = energy.shape[0] // self._sub
-        self._pending = energy[whole * self._sub:]
+        self._pending = energy[whole * self._sub :]
         if whole == 0:
             return
-        subs = np.concatenate([self._recent, energy[:whole * self._sub].reshape(whole, self._sub).sum(axis=1)])
+        new_subs = energy[: whole * self._sub].reshape(whole, self._sub).sum(axis=1)
+        subs = np.concatenate([self._recent, new_subs])
         if subs.shape[0] >= 4:
             blocks = np.convolve(subs, np.ones(4), mode="valid") / (4 * self._sub)
             self._add_blocks(blocks)
@@ -132,7 +149,8 @@ class LoudnessMeter:
         with np.errstate(divide="ignore"):
             loudness = -0.691 + 10 * np.log10(mean_square)
         kept = loudness > _ABSOLUTE_GATE
-        index = np.minimum(((loudness[kept] - _HIST_FLOOR) / _HIST_STEP).astype(np.int64), len(self._counts) - 1)
+        index = ((loudness[kept] - _HIST_FLOOR) / _HIST_STEP).astype(np.int64)
+        index = np.minimum(index, len(self._counts) - 1)
         np.add.at(self._counts, index, 1)
         np.add.at(self._energy, index, mean_square[kept])
 
@@ -147,10 +165,15 @@ class LoudnessMeter:
         return -0.691 + 10 * math.log10(self._energy[above].sum() / self._counts[above].sum())
 
 
-def _interpolator(factor: int, taps_per_phase: int = 16) -> Floats:
-    """Polyphase Kaiser-windowed sinc for true-peak oversampling, shape (taps, phases)."""
-    n = np.arange(factor * taps_per_phase) - (factor * taps_per_phase - 1) / 2
-    h = np.sinc(n / factor) * np.kaiser(n.shape[0], 7.0)
+def _interpolator(factor: int, taps_per_phase: int = 16, beta: float = 7.0) -> Floats:
+    """Polyphase Kaiser-windowed sinc for true-peak oversampling, shape (taps, phases).
+
+    Centred on a tap so the phases fall at 0, 1/factor, 2/factor... of a sample; flat within 0.01 dB up to
+    0.35 of the sample rate (15 kHz at 44.1 kHz)."""
+    half = factor * taps_per_phase // 2
+    n = np.arange(factor * taps_per_phase) - half
+    window = np.i0(beta * np.sqrt(np.clip(1 - (n / half) ** 2, 0.0, 1.0))) / np.i0(beta)
+    h = np.sinc(n / factor) * window
     phases = h.reshape(taps_per_phase, factor)
     result: Floats = phases / phases.sum(axis=0)
     return result
@@ -171,12 +194,15 @@ class PeakMeter:
             return
         self.sample_peak = max(self.sample_peak, float(np.abs(x).max()))
         ext = np.concatenate([self._history, x])
-        n, taps = x.shape[0], self._h.shape[0]
-        acc = np.zeros((n, x.shape[1], self._h.shape[1]))
-        for k in range(taps):
-            acc += ext[k:k + n, :, None] * self._h[taps - 1 - k]
-        self.true_peak = max(self.true_peak, self.sample_peak, float(np.abs(acc).max()))
-        self._history = ext[ext.shape[0] - (taps - 1):]
+        taps = self._h.shape[0]
+        peak = self.sample_peak
+        for channel in range(x.shape[1]):
+            samples = np.ascontiguousarray(ext[:, channel])
+            for phase in range(self._h.shape[1]):
+                interpolated = np.convolve(samples, self._h[:, phase], mode="valid")
+                peak = max(peak, float(np.abs(interpolated).max()))
+        self.true_peak = max(self.true_peak, peak)
+        self._history = ext[ext.shape[0] - (taps - 1) :]
 
     def finish(self) -> None:
         self.feed(np.zeros((self._h.shape[0] - 1, self._history.shape[1])))
@@ -199,14 +225,24 @@ class WaveformBuilder:
         ids = np.minimum(np.arange(self._pos, self._pos + n) * buckets // self._total, buckets - 1)
         starts = np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])
         at = ids[starts]
-        self._mins[at] = np.minimum(self._mins[at], np.minimum.reduceat(x.min(axis=1), starts))
-        self._maxs[at] = np.maximum(self._maxs[at], np.maximum.reduceat(x.max(axis=1), starts))
+        # Reducing across channels column by column is much faster than min(axis=1) on a (n, 2) array.
+        low, high = x[:, 0].copy(), x[:, 0].copy()
+        for channel in range(1, x.shape[1]):
+            np.minimum(low, x[:, channel], out=low)
+            np.maximum(high, x[:, channel], out=high)
+        self._mins[at] = np.minimum(self._mins[at], np.minimum.reduceat(low, starts))
+        self._maxs[at] = np.maximum(self._maxs[at], np.maximum.reduceat(high, starts))
         self._pos += n
 
     def peaks(self) -> list[int]:
         """[min0, max0, min1, max1, ...] scaled to -127..127; buckets no sample fell in read 0, 0."""
-        pairs = np.stack([np.where(np.isfinite(self._mins), self._mins, 0.0),
-                          np.where(np.isfinite(self._maxs), self._maxs, 0.0)], axis=1)
+        pairs = np.stack(
+            [
+                np.where(np.isfinite(self._mins), self._mins, 0.0),
+                np.where(np.isfinite(self._maxs), self._maxs, 0.0),
+            ],
+            axis=1,
+        )
         return [int(v) for v in np.clip(np.rint(pairs * 127), -127, 127).astype(int).ravel()]
 
 
@@ -229,9 +265,15 @@ class AudioAnalysis:
         return 20 * math.log10(self.true_peak) if self.true_peak > 0 else None
 
 
-def analyse_blocks(blocks: Iterable[npt.NDArray[np.floating]], *, sample_rate: int, channels: int,
-                   total_frames: int, buckets: int = WAVEFORM_BUCKETS) -> AudioAnalysis:
-    """Analyse float blocks of shape (frames, channels) in order; `total_frames` places the waveform buckets."""
+def analyse_blocks(
+    blocks: Iterable[npt.NDArray[np.floating]],
+    *,
+    sample_rate: int,
+    channels: int,
+    total_frames: int,
+    buckets: int = WAVEFORM_BUCKETS,
+) -> AudioAnalysis:
+    """Analyse float blocks of shape (frames, channels), in order; `total_frames` spaces the buckets."""
     loudness = LoudnessMeter(sample_rate, channels)
     peaks = PeakMeter(sample_rate, channels)
     waveform = WaveformBuilder(total_frames, buckets)
@@ -239,15 +281,20 @@ def analyse_blocks(blocks: Iterable[npt.NDArray[np.floating]], *, sample_rate: i
     for block in blocks:
         x = np.asarray(block, dtype=np.float64).reshape(-1, channels)
         for start in range(0, x.shape[0], CHUNK_FRAMES):
-            chunk = x[start:start + CHUNK_FRAMES]
+            chunk = x[start : start + CHUNK_FRAMES]
             loudness.feed(chunk)
             peaks.feed(chunk)
             waveform.feed(chunk)
         frames += x.shape[0]
     peaks.finish()
     return AudioAnalysis(
-        integrated_lufs=loudness.integrated(), sample_peak=peaks.sample_peak, true_peak=peaks.true_peak,
-        duration=frames / sample_rate, sample_rate=sample_rate, channels=channels, waveform=waveform.peaks(),
+        integrated_lufs=loudness.integrated(),
+        sample_peak=peaks.sample_peak,
+        true_peak=peaks.true_peak,
+        duration=frames / sample_rate,
+        sample_rate=sample_rate,
+        channels=channels,
+        waveform=waveform.peaks(),
     )
 
 
@@ -255,5 +302,6 @@ def analyse(path: str | os.PathLike[str], *, buckets: int = WAVEFORM_BUCKETS) ->
     """Analyse an audio file libsndfile can read, block by block."""
     with sf.SoundFile(os.fspath(path)) as f:
         blocks = f.blocks(blocksize=CHUNK_FRAMES, dtype="float32", always_2d=True)
-        return analyse_blocks(blocks, sample_rate=f.samplerate, channels=f.channels, total_frames=f.frames,
-                              buckets=buckets)
+        return analyse_blocks(
+            blocks, sample_rate=f.samplerate, channels=f.channels, total_frames=f.frames, buckets=buckets
+        )

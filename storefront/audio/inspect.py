@@ -26,8 +26,14 @@ _EXTENSIONS = {
 _DEMUXERS = {"flac": "flac", "wav": "wav", "aiff": "aiff", "mp4": "mov"}
 _CODECS = {"flac": ("flac",), "mp4": ("alac",)}  # WAV and AIFF: any pcm_* codec
 _FORMAT_NAMES = {"flac": "FLAC", "wav": "WAV", "aiff": "AIFF", "mp4": "ALAC"}
-_LOSSY_NAMES = {"mp3": "MP3", "aac": "AAC", "opus": "Opus", "vorbis": "Ogg Vorbis", "wma": "Windows Media",
-                "amr": "AMR"}
+_LOSSY_NAMES = {
+    "mp3": "MP3",
+    "aac": "AAC",
+    "opus": "Opus",
+    "vorbis": "Ogg Vorbis",
+    "wma": "Windows Media",
+    "amr": "AMR",
+}
 _MiB = 1024 * 1024
 
 
@@ -109,8 +115,9 @@ def inspect_master(
 
 
 class _Inspection:
-    def __init__(self, stream: BinaryIO, path: str, report: MasterReport, limits: MasterLimits,
-                 deadline: float) -> None:
+    def __init__(
+        self, stream: BinaryIO, path: str, report: MasterReport, limits: MasterLimits, deadline: float
+    ) -> None:
         self.stream, self.path, self.report, self.limits = stream, path, report, limits
         self.deadline = deadline
         self.name = report.filename
@@ -180,8 +187,11 @@ class _Inspection:
             return True
         container = "an MPEG-4 file" if kind == "mp4" else KINDS[kind][0]
         if found.lossy:
-            self.problem(say.lossy(self.name, found.codec_label, f"is {container} that holds "
-                                   f"{found.codec_label} audio"))
+            self.problem(
+                say.lossy(
+                    self.name, found.codec_label, f"is {container} that holds {found.codec_label} audio"
+                )
+            )
         else:
             self.problem(say.unsupported(self.name, f"{container} that holds {found.codec_label} audio"))
         return False
@@ -239,11 +249,17 @@ class _Inspection:
     def check_tag_sizes(self, declared: Declared) -> bool:
         lim = self.limits
         if declared.picture_bytes > lim.max_picture_bytes:
-            self.problem(say.tags_too_large(self.name, "embedded pictures", declared.picture_bytes,
-                                            lim.max_picture_bytes))
+            self.problem(
+                say.tags_too_large(
+                    self.name, "embedded pictures", declared.picture_bytes, lim.max_picture_bytes
+                )
+            )
         elif declared.text_tag_bytes > lim.max_text_tag_bytes:
-            self.problem(say.tags_too_large(self.name, "tags and notes", declared.text_tag_bytes,
-                                            lim.max_text_tag_bytes))
+            self.problem(
+                say.tags_too_large(
+                    self.name, "tags and notes", declared.text_tag_bytes, lim.max_text_tag_bytes
+                )
+            )
         return not self.report.problems
 
     def read_tags(self, kind: str) -> None:
@@ -263,8 +279,9 @@ class _Inspection:
         md5_matches = declared.md5 is not None and decoded.md5 == declared.md5
         if md5_matches and decoded.frames == total:
             return  # every sample is as the encoder saw it; nothing left for frame checksums to find
-        crc_at = flac_crc_failure(self.path, frames=min(total or decoded.frames, decoded.frames),
-                                  deadline=self.deadline)
+        crc_at = flac_crc_failure(
+            self.path, frames=min(total or decoded.frames, decoded.frames), deadline=self.deadline
+        )
         if total is None and crc_at is not None and crc_at >= decoded.frames - CRC_BLOCK_FRAMES:
             crc_at = None  # with no stated length libsndfile fails on its last read; the MD5 still counts
         if crc_at is not None:
@@ -282,8 +299,13 @@ class _Inspection:
             self.problem(say.truncated(self.name, present / rate, total / rate))
             return
         md5_bits = r.bit_depth if kind == "flac" and declared.md5 is not None else None
-        decoded = decode(self.stream, _DEMUXERS[kind], md5_bits=md5_bits, deadline=self.deadline,
-                         max_frames=int(lim.max_seconds * rate) + rate)
+        decoded = decode(
+            self.stream,
+            _DEMUXERS[kind],
+            md5_bits=md5_bits,
+            deadline=self.deadline,
+            max_frames=int(lim.max_seconds * rate) + rate,
+        )
         r.frames, r.duration_seconds = decoded.frames, decoded.frames / rate
         if decoded.timed_out:
             self.problem(say.decode_timeout(self.name))
@@ -301,8 +323,12 @@ class _Inspection:
             if len(r.problems) > before:
                 return
         elif short and decoded.error is not None:
-            self.problem(say.corrupt(self.name, f"the audio cannot be decoded after "
-                                     f"{format_duration((decoded.error_at or 0) / rate)}"))
+            self.problem(
+                say.corrupt(
+                    self.name,
+                    f"the audio cannot be decoded after {format_duration((decoded.error_at or 0) / rate)}",
+                )
+            )
             return
         elif short and total is not None and decoded.frames < total - rate // 10:
             self.problem(say.truncated(self.name, decoded.frames / rate, total / rate))

@@ -7,11 +7,40 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 _MAX_CHUNKS = 4096  # a real file has a few dozen; more means a crafted file meant to keep us busy
-_AIFC_PCM = {b"NONE", b"sowt", b"twos", b"raw ", b"in24", b"42ni", b"in32", b"23ni", b"fl32", b"FL32",
-             b"fl64", b"FL64"}
-_WAV_TAGS = {1: "pcm", 3: "float", 2: "adpcm", 6: "alaw", 7: "mulaw", 0x11: "adpcm", 0x31: "gsm",
-             0x50: "mp2", 0x55: "mp3", 0xFF: "aac", 0x1610: "aac", 0x2000: "ac3", 0x161: "wma",
-             0x162: "wma", 0x674F: "vorbis", 0x6750: "vorbis", 0x6751: "vorbis", 0x704F: "opus"}
+_AIFC_PCM = {
+    b"NONE",
+    b"sowt",
+    b"twos",
+    b"raw ",
+    b"in24",
+    b"42ni",
+    b"in32",
+    b"23ni",
+    b"fl32",
+    b"FL32",
+    b"fl64",
+    b"FL64",
+}
+_WAV_TAGS = {
+    1: "pcm",
+    3: "float",
+    2: "adpcm",
+    6: "alaw",
+    7: "mulaw",
+    0x11: "adpcm",
+    0x31: "gsm",
+    0x50: "mp2",
+    0x55: "mp3",
+    0xFF: "aac",
+    0x1610: "aac",
+    0x2000: "ac3",
+    0x161: "wma",
+    0x162: "wma",
+    0x674F: "vorbis",
+    0x6750: "vorbis",
+    0x6751: "vorbis",
+    0x704F: "opus",
+}
 
 
 @dataclass
@@ -240,8 +269,9 @@ def _atoms(stream: BinaryIO, start: int, end: int, budget: list[int]) -> list[tu
     return found
 
 
-def _children(stream: BinaryIO, parents: list[tuple[bytes, int, int]], kind: bytes, skip: int,
-              budget: list[int]) -> list[tuple[bytes, int, int]]:
+def _children(
+    stream: BinaryIO, parents: list[tuple[bytes, int, int]], kind: bytes, skip: int, budget: list[int]
+) -> list[tuple[bytes, int, int]]:
     found: list[tuple[bytes, int, int]] = []
     for parent, body, end in parents:
         if parent == kind:

@@ -13,16 +13,33 @@ import soundfile as sf
 
 # Demuxers FFmpeg may pick when our own sniffing failed. Anything that can open further files or URLs
 # (playlists, concat lists, image sequences) is left out on purpose.
-_PROBE_WHITELIST = ("mp3,aac,ac3,eac3,dts,ogg,matroska,webm,mov,mp4,m4a,wav,w64,flac,aiff,caf,asf,ape,wv,"
-                    "tta,au,amr,mpc,mpc8,truehd,mlp,voc,dsf,iff,shorten,tak,wsaud,xwma,smjpeg")
+_PROBE_WHITELIST = (
+    "mp3,aac,ac3,eac3,dts,ogg,matroska,webm,mov,mp4,m4a,wav,w64,flac,aiff,caf,asf,ape,wv,"
+    "tta,au,amr,mpc,mpc8,truehd,mlp,voc,dsf,iff,shorten,tak,wsaud,xwma,smjpeg"
+)
 _PROBE_BYTES = 2_000_000
 _MAX_ERRORS = 32  # keep going past a few damaged packets, but a file of garbage ends the decode early
 CRC_BLOCK_FRAMES = 8192  # small enough to place damage to within a fraction of a second
 _CODEC_LABELS = {
-    "mp3": "MP3", "mp2": "MP2", "aac": "AAC", "opus": "Opus", "vorbis": "Vorbis", "ac3": "Dolby AC-3",
-    "eac3": "Dolby E-AC-3", "wmav2": "Windows Media Audio", "pcm_alaw": "A-law", "pcm_mulaw": "mu-law",
-    "amr_nb": "AMR", "gsm": "GSM", "adpcm_ima_wav": "ADPCM", "adpcm_ms": "ADPCM", "adpcm_ima_qt": "ADPCM",
-    "wavpack": "WavPack", "tta": "TTA", "flac": "FLAC", "alac": "ALAC",
+    "mp3": "MP3",
+    "mp2": "MP2",
+    "aac": "AAC",
+    "opus": "Opus",
+    "vorbis": "Vorbis",
+    "ac3": "Dolby AC-3",
+    "eac3": "Dolby E-AC-3",
+    "wmav2": "Windows Media Audio",
+    "pcm_alaw": "A-law",
+    "pcm_mulaw": "mu-law",
+    "amr_nb": "AMR",
+    "gsm": "GSM",
+    "adpcm_ima_wav": "ADPCM",
+    "adpcm_ms": "ADPCM",
+    "adpcm_ima_qt": "ADPCM",
+    "wavpack": "WavPack",
+    "tta": "TTA",
+    "flac": "FLAC",
+    "alac": "ALAC",
 }
 
 
@@ -82,10 +99,14 @@ def probe(stream: BinaryIO, demuxer: str | None) -> Probe | None:
                 duration = round(s.duration * s.time_base * cc.sample_rate)
             alac_bits = _alac_bits(cc.extradata or b"") if codec.canonical_name == "alac" else None
             return Probe(
-                demuxer=container.format.name, codec=codec.canonical_name,
-                codec_label=codec_label(codec.canonical_name), lossy=bool(codec.lossy),
-                sample_rate=int(cc.sample_rate or 0), channels=int(cc.channels or 0),
-                duration_frames=duration, alac_bits=alac_bits,
+                demuxer=container.format.name,
+                codec=codec.canonical_name,
+                codec_label=codec_label(codec.canonical_name),
+                lossy=bool(codec.lossy),
+                sample_rate=int(cc.sample_rate or 0),
+                channels=int(cc.channels or 0),
+                duration_frames=duration,
+                alac_bits=alac_bits,
             )
     except (av.error.FFmpegError, ValueError, IndexError, UnicodeDecodeError):
         return None

@@ -12,13 +12,37 @@ from mutagen.mp4 import MP4
 from mutagen.wave import WAVE
 
 _READERS: dict[str, Any] = {"flac": FLAC, "wav": WAVE, "aiff": AIFF, "mp4": MP4}
-_ID3_NAMES = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TPE2": "albumartist",
-              "TRCK": "tracknumber", "TPOS": "discnumber", "TDRC": "date", "TCON": "genre", "TSRC": "isrc",
-              "TCOM": "composer",
-              "TCOP": "copyright", "TPUB": "label", "TBPM": "bpm", "TKEY": "key", "TEXT": "lyricist"}
-_MP4_NAMES = {"\xa9nam": "title", "\xa9ART": "artist", "\xa9alb": "album", "aART": "albumartist",
-              "trkn": "tracknumber", "disk": "discnumber", "\xa9day": "date", "\xa9gen": "genre",
-              "\xa9wrt": "composer", "cprt": "copyright", "tmpo": "bpm", "----:com.apple.iTunes:ISRC": "isrc"}
+_ID3_NAMES = {
+    "TIT2": "title",
+    "TPE1": "artist",
+    "TALB": "album",
+    "TPE2": "albumartist",
+    "TRCK": "tracknumber",
+    "TPOS": "discnumber",
+    "TDRC": "date",
+    "TCON": "genre",
+    "TSRC": "isrc",
+    "TCOM": "composer",
+    "TCOP": "copyright",
+    "TPUB": "label",
+    "TBPM": "bpm",
+    "TKEY": "key",
+    "TEXT": "lyricist",
+}
+_MP4_NAMES = {
+    "\xa9nam": "title",
+    "\xa9ART": "artist",
+    "\xa9alb": "album",
+    "aART": "albumartist",
+    "trkn": "tracknumber",
+    "disk": "discnumber",
+    "\xa9day": "date",
+    "\xa9gen": "genre",
+    "\xa9wrt": "composer",
+    "cprt": "copyright",
+    "tmpo": "bpm",
+    "----:com.apple.iTunes:ISRC": "isrc",
+}
 # Binary payloads (pictures, private blobs, embedded files) are never kept as text.
 _BINARY_KEYS = ("APIC", "PRIV", "GEOB", "MCDI", "SYLT", "covr", "metadata_block_picture")
 

@@ -20,7 +20,7 @@ class Problem:
 
 
 def format_duration(seconds: float) -> str:
-    """"2:41" or "1:02:03"; rounds down, because "ends at 2:41" must not claim audio that is missing."""
+    """ "2:41" or "1:02:03"; rounds down, because "ends at 2:41" must not claim audio that is missing."""
     if not math.isfinite(seconds) or seconds < 0:
         seconds = 0.0
     whole = int(seconds)
@@ -56,8 +56,11 @@ def display_name(filename: str) -> str:
     name = re.split(r"[\\/]", filename)[-1]
     name = unicodedata.normalize("NFC", name)
     # Control characters (newlines, NUL) become spaces; invisible formatting characters simply go.
-    name = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in name
-                   if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
+    name = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in name
+        if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn")
+    )
     name = " ".join(name.split())
     if len(name) > _MAX_NAME_CHARS:
         _, dot, ext = name.rpartition(".")

@@ -40,8 +40,10 @@ class _Score:
         self.tempo = float(rng.uniform(78, 152))
         self.root_hz = 110.0 * 2 ** (int(rng.integers(0, 12)) / 12)
         scale = _MAJOR if rng.random() < 0.5 else _MINOR
-        self.melody = [scale[int(i)] + 12 * int(o) for i, o in zip(
-            rng.integers(0, 7, 64), rng.integers(1, 3, 64), strict=True)]
+        self.melody = [
+            scale[int(i)] + 12 * int(o)
+            for i, o in zip(rng.integers(0, 7, 64), rng.integers(1, 3, 64), strict=True)
+        ]
         self.chords = [scale[int(i)] for i in rng.integers(0, 7, 8)]
         self.kick = rng.random(16) < 0.35
         self.kick[0] = True
@@ -113,8 +115,12 @@ def write_master(
         raise ValueError(f"{bit_depth}-bit is not available for {ext}")
     piece = Piece(seed=seed, seconds=seconds, sample_rate=sample_rate, channels=channels)
     with sf.SoundFile(
-        os.fspath(path), "w", samplerate=sample_rate, channels=channels,
-        format=_FORMATS[ext], subtype=_SUBTYPES[bit_depth],
+        os.fspath(path),
+        "w",
+        samplerate=sample_rate,
+        channels=channels,
+        format=_FORMATS[ext],
+        subtype=_SUBTYPES[bit_depth],
     ) as out:
         for block in blocks(piece):
             out.write(block)

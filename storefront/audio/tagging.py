@@ -77,11 +77,20 @@ def _flac_picture(data: bytes) -> Picture:
 
 def _vorbis_fields(tags: TrackTags) -> dict[str, str]:
     fields: dict[str, object] = {
-        "TITLE": tags.title, "ARTIST": tags.artist, "ALBUM": tags.album, "ALBUMARTIST": tags.album_artist,
-        "TRACKNUMBER": tags.track_number, "TRACKTOTAL": tags.track_total,
-        "DISCNUMBER": tags.disc_number, "DISCTOTAL": tags.disc_total,
-        "DATE": tags.date, "ISRC": tags.isrc, "LABEL": tags.label, "ORGANIZATION": tags.label,
-        "COMMENT": tags.comment, CERTIFICATE_FIELD: tags.certificate_url,
+        "TITLE": tags.title,
+        "ARTIST": tags.artist,
+        "ALBUM": tags.album,
+        "ALBUMARTIST": tags.album_artist,
+        "TRACKNUMBER": tags.track_number,
+        "TRACKTOTAL": tags.track_total,
+        "DISCNUMBER": tags.disc_number,
+        "DISCTOTAL": tags.disc_total,
+        "DATE": tags.date,
+        "ISRC": tags.isrc,
+        "LABEL": tags.label,
+        "ORGANIZATION": tags.label,
+        "COMMENT": tags.comment,
+        CERTIFICATE_FIELD: tags.certificate_url,
     }
     if tags.tdm_reserved:
         fields[TDM_RESERVATION_FIELD] = "1"
@@ -98,10 +107,15 @@ def _number_pair(number: int | None, total: int | None) -> str | None:
 def _id3(tags: TrackTags) -> ID3:
     id3 = ID3()
     texts: list[tuple[Callable[..., Any], str | None]] = [
-        (TIT2, tags.title), (TPE1, tags.artist), (TALB, tags.album), (TPE2, tags.album_artist),
+        (TIT2, tags.title),
+        (TPE1, tags.artist),
+        (TALB, tags.album),
+        (TPE2, tags.album_artist),
         (TRCK, _number_pair(tags.track_number, tags.track_total)),
         (TPOS, _number_pair(tags.disc_number, tags.disc_total)),
-        (TDRC, tags.date), (TSRC, tags.isrc), (TPUB, tags.label),
+        (TDRC, tags.date),
+        (TSRC, tags.isrc),
+        (TPUB, tags.label),
     ]
     for frame, value in texts:
         if value is not None:
@@ -139,8 +153,14 @@ def _write_id3_chunk(audio: WAVE | AIFF, tags: TrackTags) -> None:
 def _write_mp4(path: str, tags: TrackTags) -> None:
     mp4 = MP4(path)
     atoms = _cleared_tags(mp4)
-    plain = {"\xa9nam": tags.title, "\xa9ART": tags.artist, "\xa9alb": tags.album, "aART": tags.album_artist,
-             "\xa9day": tags.date, "\xa9cmt": tags.comment}
+    plain = {
+        "\xa9nam": tags.title,
+        "\xa9ART": tags.artist,
+        "\xa9alb": tags.album,
+        "aART": tags.album_artist,
+        "\xa9day": tags.date,
+        "\xa9cmt": tags.comment,
+    }
     for atom, value in plain.items():
         if value is not None:
             atoms[atom] = [value]
@@ -204,9 +224,24 @@ def write_tags(path: str | os.PathLike[str], fmt_key: str, tags: TrackTags) -> N
         raise ValueError(f"cannot tag {fmt_key!r}")
 
 
-_KEYS = ("title", "artist", "album", "album_artist", "track_number", "track_total", "disc_number",
-         "disc_total", "date", "isrc", "label", "comment", "certificate_url", "tdm_reservation",
-         "tdm_policy_url", "cover")
+_KEYS = (
+    "title",
+    "artist",
+    "album",
+    "album_artist",
+    "track_number",
+    "track_total",
+    "disc_number",
+    "disc_total",
+    "date",
+    "isrc",
+    "label",
+    "comment",
+    "certificate_url",
+    "tdm_reservation",
+    "tdm_policy_url",
+    "cover",
+)
 
 
 def _split_pair(value: str | None) -> tuple[int | None, int | None]:
@@ -227,9 +262,17 @@ def _read_id3(id3: ID3) -> dict[str, Any]:
     covers = id3.getall("APIC")
     links = [f.url for f in id3.getall("WXXX") if f.desc == CERTIFICATE_LINK_DESC]
     return {
-        "title": text("TIT2"), "artist": text("TPE1"), "album": text("TALB"), "album_artist": text("TPE2"),
-        "track_number": track[0], "track_total": track[1], "disc_number": disc[0], "disc_total": disc[1],
-        "date": text("TDRC"), "isrc": text("TSRC"), "label": text("TPUB"),
+        "title": text("TIT2"),
+        "artist": text("TPE1"),
+        "album": text("TALB"),
+        "album_artist": text("TPE2"),
+        "track_number": track[0],
+        "track_total": track[1],
+        "disc_number": disc[0],
+        "disc_total": disc[1],
+        "date": text("TDRC"),
+        "isrc": text("TSRC"),
+        "label": text("TPUB"),
         "comment": str(comments[0].text[0]) if comments else None,
         "certificate_url": links[0] if links else text(f"TXXX:{CERTIFICATE_FIELD}"),
         "tdm_reservation": text(f"TXXX:{TDM_RESERVATION_FIELD}") == "1",
@@ -250,12 +293,21 @@ def _read_vorbis(comments: Any, pictures: list[Picture]) -> dict[str, Any]:
     blocks = comments.get("METADATA_BLOCK_PICTURE", []) if comments is not None else []
     pictures = pictures + [Picture(base64.b64decode(b)) for b in blocks]
     return {
-        "title": text("TITLE"), "artist": text("ARTIST"), "album": text("ALBUM"),
-        "album_artist": text("ALBUMARTIST"), "track_number": number("TRACKNUMBER"),
-        "track_total": number("TRACKTOTAL"), "disc_number": number("DISCNUMBER"),
-        "disc_total": number("DISCTOTAL"), "date": text("DATE"), "isrc": text("ISRC"), "label": text("LABEL"),
-        "comment": text("COMMENT"), "certificate_url": text(CERTIFICATE_FIELD),
-        "tdm_reservation": text(TDM_RESERVATION_FIELD) == "1", "tdm_policy_url": text(TDM_POLICY_FIELD),
+        "title": text("TITLE"),
+        "artist": text("ARTIST"),
+        "album": text("ALBUM"),
+        "album_artist": text("ALBUMARTIST"),
+        "track_number": number("TRACKNUMBER"),
+        "track_total": number("TRACKTOTAL"),
+        "disc_number": number("DISCNUMBER"),
+        "disc_total": number("DISCTOTAL"),
+        "date": text("DATE"),
+        "isrc": text("ISRC"),
+        "label": text("LABEL"),
+        "comment": text("COMMENT"),
+        "certificate_url": text(CERTIFICATE_FIELD),
+        "tdm_reservation": text(TDM_RESERVATION_FIELD) == "1",
+        "tdm_policy_url": text(TDM_POLICY_FIELD),
         "cover": pictures[0].data if pictures else None,
     }
 
@@ -275,12 +327,22 @@ def _read_mp4(mp4: MP4) -> dict[str, Any]:
     disc = first("disk") or (None, 0)
     cover = first("covr")
     return {
-        "title": first("\xa9nam"), "artist": first("\xa9ART"), "album": first("\xa9alb"),
-        "album_artist": first("aART"), "track_number": track[0], "track_total": track[1] or None,
-        "disc_number": disc[0], "disc_total": disc[1] or None, "date": first("\xa9day"),
-        "isrc": free("ISRC"), "label": free("LABEL"), "comment": first("\xa9cmt"),
-        "certificate_url": free(CERTIFICATE_FIELD), "tdm_reservation": free(TDM_RESERVATION_FIELD) == "1",
-        "tdm_policy_url": free(TDM_POLICY_FIELD), "cover": bytes(cover) if cover is not None else None,
+        "title": first("\xa9nam"),
+        "artist": first("\xa9ART"),
+        "album": first("\xa9alb"),
+        "album_artist": first("aART"),
+        "track_number": track[0],
+        "track_total": track[1] or None,
+        "disc_number": disc[0],
+        "disc_total": disc[1] or None,
+        "date": first("\xa9day"),
+        "isrc": free("ISRC"),
+        "label": free("LABEL"),
+        "comment": first("\xa9cmt"),
+        "certificate_url": free(CERTIFICATE_FIELD),
+        "tdm_reservation": free(TDM_RESERVATION_FIELD) == "1",
+        "tdm_policy_url": free(TDM_POLICY_FIELD),
+        "cover": bytes(cover) if cover is not None else None,
     }
 
 

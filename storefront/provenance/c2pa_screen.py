@@ -14,12 +14,14 @@ import c2pa
 
 IPTC_SOURCE_TYPE_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 # HM-1 screening rule 1: any of these in a manifest's actions rejects the upload automatically.
-AI_SOURCE_TYPES = frozenset({
-    "trainedAlgorithmicMedia",
-    "compositeWithTrainedAlgorithmicMedia",
-    "algorithmicMedia",
-    "compositeSynthetic",
-})
+AI_SOURCE_TYPES = frozenset(
+    {
+        "trainedAlgorithmicMedia",
+        "compositeWithTrainedAlgorithmicMedia",
+        "algorithmicMedia",
+        "compositeSynthetic",
+    }
+)
 # Formats c2pa-python reads and signs for audio; the reader is given the type we sniffed, not a filename.
 _MAGIC_FORMATS: tuple[tuple[Callable[[bytes], bool], str], ...] = (
     (lambda h: h[:4] == b"fLaC", "audio/flac"),
@@ -95,11 +97,15 @@ def screen_file(path: str | os.PathLike[str], *, trust_anchors_pem: str | None =
     except c2pa.C2paError.NotSupported:
         return C2paFinding(Verdict.UNSUPPORTED, ("format not supported by C2PA reader",), {"format": mime})
     except c2pa.C2paError.RemoteManifest as exc:
-        return C2paFinding(Verdict.INFO, (f"credentials are stored remotely and were not fetched: {exc}",),
-                           {"format": mime})
+        return C2paFinding(
+            Verdict.INFO, (f"credentials are stored remotely and were not fetched: {exc}",), {"format": mime}
+        )
     except c2pa.C2paError as exc:
-        return C2paFinding(Verdict.INVALID, (f"content credentials present but unreadable: {exc}",),
-                           {"format": mime, "errors": [str(exc)]})
+        return C2paFinding(
+            Verdict.INVALID,
+            (f"content credentials present but unreadable: {exc}",),
+            {"format": mime, "errors": [str(exc)]},
+        )
     finding = classify_manifest_store(store, state)
     finding.summary["format"] = mime
     return finding
@@ -138,8 +144,11 @@ def _agent(action: Mapping[str, Any]) -> str | None:
 def _codes(store: Mapping[str, Any]) -> list[dict[str, str]]:
     results = (store.get("validation_results") or {}).get("activeManifest") or {}
     entries = results.get("failure") if results else store.get("validation_status")
-    return [{"code": str(e.get("code")), "explanation": str(e.get("explanation", ""))}
-            for e in entries or [] if isinstance(e, Mapping)]
+    return [
+        {"code": str(e.get("code")), "explanation": str(e.get("explanation", ""))}
+        for e in entries or []
+        if isinstance(e, Mapping)
+    ]
 
 
 def classify_manifest_store(store: Mapping[str, Any], validation_state: str | None) -> C2paFinding:
@@ -159,12 +168,20 @@ def classify_manifest_store(store: Mapping[str, Any], validation_state: str | No
         for action in _actions(manifest):
             source = _source_type(action)
             name = str(action.get("action"))
-            declared.append({"manifest": label, "action": name, "digitalSourceType": source,
-                             "softwareAgent": _agent(action)})
+            declared.append(
+                {
+                    "manifest": label,
+                    "action": name,
+                    "digitalSourceType": source,
+                    "softwareAgent": _agent(action),
+                }
+            )
             if source in AI_SOURCE_TYPES:
                 by = _agent(action) or _generator(manifest)
-                ai_reasons.append(f"content credentials declare the audio as AI-generated: digital source "
-                                  f"type '{source}' on action '{name}', written by {by}")
+                ai_reasons.append(
+                    f"content credentials declare the audio as AI-generated: digital source "
+                    f"type '{source}' on action '{name}', written by {by}"
+                )
     signature = (active or {}).get("signature_info") or {}
     summary: dict[str, Any] = {
         "claim_generator": _generator(active) if active else None,
@@ -186,5 +203,8 @@ def classify_manifest_store(store: Mapping[str, Any], validation_state: str | No
         return C2paFinding(Verdict.INVALID, (f"content credentials fail validation: {codes}",), summary)
     trust = "trusted signer" if summary["trusted"] else "signer not on the configured trust list"
     issuer = summary["signer"].get("issuer") or "unknown issuer"
-    return C2paFinding(Verdict.INFO, (f"content credentials from {summary['claim_generator']}, "
-                                      f"signed by {issuer} ({trust})",), summary)
+    return C2paFinding(
+        Verdict.INFO,
+        (f"content credentials from {summary['claim_generator']}, signed by {issuer} ({trust})",),
+        summary,
+    )

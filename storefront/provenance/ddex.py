@@ -27,11 +27,28 @@ class ContainsAI(enum.StrEnum):
 
 
 # ContributorRole allowed values used by the HM-1 disclosure form; anything else is sent as UserDefined.
-KNOWN_ROLES = frozenset({
-    "Composer", "Lyricist", "ComposerLyricist", "Arranger", "Producer", "CoProducer", "MixingEngineer",
-    "MasteringEngineer", "RecordingEngineer", "Engineer", "Vocalist", "BackgroundVocalist", "FeaturedArtist",
-    "Musician", "Programmer", "Conductor", "Remixer", "Artist",
-})
+KNOWN_ROLES = frozenset(
+    {
+        "Composer",
+        "Lyricist",
+        "ComposerLyricist",
+        "Arranger",
+        "Producer",
+        "CoProducer",
+        "MixingEngineer",
+        "MasteringEngineer",
+        "RecordingEngineer",
+        "Engineer",
+        "Vocalist",
+        "BackgroundVocalist",
+        "FeaturedArtist",
+        "Musician",
+        "Programmer",
+        "Conductor",
+        "Remixer",
+        "Artist",
+    }
+)
 
 
 class DdexExportError(ValueError):
@@ -171,8 +188,9 @@ def _contributor(parent: ET.Element, seq: int, person: DdexContributor, parties:
     _sub(node, "AiContribution", str(person.ai_contribution))
 
 
-def _sound_recording(parent: ET.Element, ref: str, track: DdexTrack, release: DdexRelease,
-                     parties: _Parties, ns: str) -> None:
+def _sound_recording(
+    parent: ET.Element, ref: str, track: DdexTrack, release: DdexRelease, parties: _Parties, ns: str
+) -> None:
     node = _sub(parent, "SoundRecording")
     _sub(node, "ResourceReference", ref)
     _sub(node, "Type", "MusicalWorkSoundRecording")
@@ -196,8 +214,10 @@ def build_new_release_message(release: DdexRelease, message: DdexMessageParties)
     header = _sub(root, "MessageHeader")
     _sub(header, "MessageThreadId", message.message_id)
     _sub(header, "MessageId", message.message_id)
-    for tag, dpid, name in (("MessageSender", message.sender_dpid, message.sender_name),
-                            ("MessageRecipient", message.recipient_dpid, message.recipient_name)):
+    for tag, dpid, name in (
+        ("MessageSender", message.sender_dpid, message.sender_name),
+        ("MessageRecipient", message.recipient_dpid, message.recipient_name),
+    ):
         if not re.fullmatch(r"PADPIDA[a-zA-Z0-9]+", dpid):
             raise DdexExportError(f"{tag} needs a DDEX party id (PADPIDA...), got {dpid!r}")
         party = _sub(header, tag)
@@ -249,36 +269,134 @@ def build_new_release_message(release: DdexRelease, message: DdexMessageParties)
 # Element order of the ERN 4.3.2 composites this module writes, as the schema's sequences define them
 # (the schema itself is licensed by DDEX and not shipped here). Mandatory children are marked with "!".
 _SEQUENCES: dict[str, tuple[str, ...]] = {
-    "NewReleaseMessage": ("!MessageHeader", "ReleaseAdmin", "!PartyList", "CueSheetList", "!ResourceList",
-                          "ChapterList", "!ReleaseList", "DealList", "SupplementalDocumentList"),
-    "MessageHeader": ("MessageThreadId", "!MessageId", "MessageFileName", "!MessageSender",
-                      "SentOnBehalfOf", "!MessageRecipient", "!MessageCreatedDateTime", "MessageAuditTrail",
-                      "MessageControlType"),
+    "NewReleaseMessage": (
+        "!MessageHeader",
+        "ReleaseAdmin",
+        "!PartyList",
+        "CueSheetList",
+        "!ResourceList",
+        "ChapterList",
+        "!ReleaseList",
+        "DealList",
+        "SupplementalDocumentList",
+    ),
+    "MessageHeader": (
+        "MessageThreadId",
+        "!MessageId",
+        "MessageFileName",
+        "!MessageSender",
+        "SentOnBehalfOf",
+        "!MessageRecipient",
+        "!MessageCreatedDateTime",
+        "MessageAuditTrail",
+        "MessageControlType",
+    ),
     "Party": ("!PartyReference", "PartyName", "PartyId"),
     "SoundRecording": (
-        "!ResourceReference", "!Type", "!SoundRecordingEdition", "RecordingFormat", "WorkId",
-        "!DisplayTitleText", "!DisplayTitle", "FormalTitle", "GroupingTitle", "VersionType",
-        "!DisplayArtistName", "!DisplayArtist", "Contributor", "Character", "ResourceRightsController",
-        "WorkRightsController", "CourtesyLine", "!Duration", "CreationDate", "MasteredDate", "RemasteredDate",
-        "FirstPublicationDate", "LocationAndDateOfSession", "ParentalWarningType", "RelatedRelease",
-        "RelatedResource", "CompositeMusicalWorkType", "ContainsAI", "IsCover", "HasVocalPerformance",
-        "HasForegroundVocalPerformance", "IsInstrumental", "ContainsHiddenContent", "IsRemastered",
-        "IsHiResMusic", "DisableCrossfade", "DisableSearch", "DisplayCredits", "LanguageOfPerformance",
-        "Raga", "Tala", "Deity", "AudioChapterReference"),
-    "SoundRecordingEdition": ("Type", "!ResourceId", "EditionContributor", "PLine", "RecordingMode",
-                              "TechnicalDetails"),
+        "!ResourceReference",
+        "!Type",
+        "!SoundRecordingEdition",
+        "RecordingFormat",
+        "WorkId",
+        "!DisplayTitleText",
+        "!DisplayTitle",
+        "FormalTitle",
+        "GroupingTitle",
+        "VersionType",
+        "!DisplayArtistName",
+        "!DisplayArtist",
+        "Contributor",
+        "Character",
+        "ResourceRightsController",
+        "WorkRightsController",
+        "CourtesyLine",
+        "!Duration",
+        "CreationDate",
+        "MasteredDate",
+        "RemasteredDate",
+        "FirstPublicationDate",
+        "LocationAndDateOfSession",
+        "ParentalWarningType",
+        "RelatedRelease",
+        "RelatedResource",
+        "CompositeMusicalWorkType",
+        "ContainsAI",
+        "IsCover",
+        "HasVocalPerformance",
+        "HasForegroundVocalPerformance",
+        "IsInstrumental",
+        "ContainsHiddenContent",
+        "IsRemastered",
+        "IsHiResMusic",
+        "DisableCrossfade",
+        "DisableSearch",
+        "DisplayCredits",
+        "LanguageOfPerformance",
+        "Raga",
+        "Tala",
+        "Deity",
+        "AudioChapterReference",
+    ),
+    "SoundRecordingEdition": (
+        "Type",
+        "!ResourceId",
+        "EditionContributor",
+        "PLine",
+        "RecordingMode",
+        "TechnicalDetails",
+    ),
     "Release": (
-        "!ReleaseReference", "!ReleaseType", "!ReleaseId", "!DisplayTitleText", "!DisplayTitle",
-        "FormalTitle", "GroupingTitle", "VersionType", "!DisplayArtistName", "!DisplayArtist",
-        "!ReleaseLabelReference", "AdministratingRecordCompany", "PLine", "CLine", "CourtesyLine", "Duration",
-        "!DisplayGenre", "ReleaseDate", "OriginalReleaseDate", "ReleaseVisibilityReference",
-        "ParentalWarningType", "AvRating", "RelatedRelease", "RelatedResource", "IsSingleArtistCompilation",
-        "IsMultiArtistCompilation", "!ResourceGroup", "ExternalResourceLink", "TargetURL", "Keywords",
-        "Synopsis", "Raga", "Tala", "Deity", "HiResMusicDescription", "ContainsAI", "IsSoundtrack",
-        "IsHiResMusic", "MarketingComment"),
-    "Contributor": ("ContributorPartyReference", "SpecialContributor", "Role", "InstrumentType",
-                    "AiContribution", "HasMadeFeaturedContribution", "HasMadeContractedContribution",
-                    "IsCredited", "DisplayCredits"),
+        "!ReleaseReference",
+        "!ReleaseType",
+        "!ReleaseId",
+        "!DisplayTitleText",
+        "!DisplayTitle",
+        "FormalTitle",
+        "GroupingTitle",
+        "VersionType",
+        "!DisplayArtistName",
+        "!DisplayArtist",
+        "!ReleaseLabelReference",
+        "AdministratingRecordCompany",
+        "PLine",
+        "CLine",
+        "CourtesyLine",
+        "Duration",
+        "!DisplayGenre",
+        "ReleaseDate",
+        "OriginalReleaseDate",
+        "ReleaseVisibilityReference",
+        "ParentalWarningType",
+        "AvRating",
+        "RelatedRelease",
+        "RelatedResource",
+        "IsSingleArtistCompilation",
+        "IsMultiArtistCompilation",
+        "!ResourceGroup",
+        "ExternalResourceLink",
+        "TargetURL",
+        "Keywords",
+        "Synopsis",
+        "Raga",
+        "Tala",
+        "Deity",
+        "HiResMusicDescription",
+        "ContainsAI",
+        "IsSoundtrack",
+        "IsHiResMusic",
+        "MarketingComment",
+    ),
+    "Contributor": (
+        "ContributorPartyReference",
+        "SpecialContributor",
+        "Role",
+        "InstrumentType",
+        "AiContribution",
+        "HasMadeFeaturedContribution",
+        "HasMadeContractedContribution",
+        "IsCredited",
+        "DisplayCredits",
+    ),
     "Role": ("!Value", "InstrumentType"),
     "DisplayArtist": ("!ArtistPartyReference", "!DisplayArtistRole", "ArtistRole"),
     "ResourceGroupContentItem": ("SequenceNumber", "!ReleaseResourceReference"),
@@ -307,30 +425,43 @@ def structural_problems(xml: bytes) -> list[str]:
     resources = {e.text for e in root.iter("ResourceReference")}
     for tag in ("ContributorPartyReference", "ArtistPartyReference", "ReleaseLabelReference"):
         problems += [f"{tag} {e.text} names no Party" for e in root.iter(tag) if e.text not in parties]
-    problems += [f"ReleaseResourceReference {e.text} names no resource"
-                 for e in root.iter("ReleaseResourceReference") if e.text not in resources]
+    problems += [
+        f"ReleaseResourceReference {e.text} names no resource"
+        for e in root.iter("ReleaseResourceReference")
+        if e.text not in resources
+    ]
     allowed = {v.value for v in ContainsAI}
     for tag in ("ContainsAI", "AiContribution"):
-        problems += [f"{tag} value {e.text!r} is not one of {sorted(allowed)}"
-                     for e in root.iter(tag) if e.text not in allowed]
+        problems += [
+            f"{tag} value {e.text!r} is not one of {sorted(allowed)}"
+            for e in root.iter(tag)
+            if e.text not in allowed
+        ]
     for recording in root.iter("SoundRecording"):
         if recording.findtext("ContainsAI") == ContainsAI.NONE:
             ai = [c for c in recording.iter("Contributor") if _is_ai_contributor(c)]
             if ai:
-                problems.append(f"{recording.findtext('ResourceReference')} says ContainsAI=None but has "
-                                f"{len(ai)} AI contributor(s)")
+                problems.append(
+                    f"{recording.findtext('ResourceReference')} says ContainsAI=None but has "
+                    f"{len(ai)} AI contributor(s)"
+                )
     return problems
 
 
 def _is_ai_contributor(contributor: ET.Element) -> bool:
-    return (contributor.findtext("AiContribution") in (ContainsAI.PARTLY, ContainsAI.ALL)
-            or contributor.find("SpecialContributor") is not None)
+    return (
+        contributor.findtext("AiContribution") in (ContainsAI.PARTLY, ContainsAI.ALL)
+        or contributor.find("SpecialContributor") is not None
+    )
 
 
 def _order_problems(name: str, children: list[str]) -> list[str]:
     sequence = [s.lstrip("!") for s in _SEQUENCES[name]]
-    problems = [f"{name}: missing mandatory {s[1:]}" for s in _SEQUENCES[name]
-                if s.startswith("!") and s[1:] not in children]
+    problems = [
+        f"{name}: missing mandatory {s[1:]}"
+        for s in _SEQUENCES[name]
+        if s.startswith("!") and s[1:] not in children
+    ]
     last = -1
     for tag in children:
         if tag not in sequence:

@@ -92,8 +92,13 @@ class Chromaprint:
     def load(cls, candidates: Sequence[str] | None = None) -> Chromaprint:
         """The first library that loads from `candidates` (default: the usual names and the env override)."""
         if candidates is None:
-            names = (os.environ.get(_LIBRARY_ENV), ctypes.util.find_library("chromaprint"),
-                     "libchromaprint.so.1", "libchromaprint.dylib", "chromaprint.dll")
+            names = (
+                os.environ.get(_LIBRARY_ENV),
+                ctypes.util.find_library("chromaprint"),
+                "libchromaprint.so.1",
+                "libchromaprint.dylib",
+                "chromaprint.dll",
+            )
             candidates = [name for name in names if name]
         for name in candidates:
             try:
@@ -251,7 +256,7 @@ def compare_many(
     per_entry = offsets * q.size
     block = max(1, _BLOCK_ELEMENTS // per_entry)
     for start in range(0, len(entries), block):
-        results.extend(_compare_block(q, entries[start:start + block], pad, min_overlap, threshold))
+        results.extend(_compare_block(q, entries[start : start + block], pad, min_overlap, threshold))
     return results
 
 
@@ -263,8 +268,8 @@ def _compare_block(
     mask = np.zeros((len(entries), width), dtype=np.uint8)
     for i, entry in enumerate(entries):
         n = min(entry.size, width - pad)
-        rows[i, pad:pad + n] = entry[:n]
-        mask[i, pad:pad + n] = 1
+        rows[i, pad : pad + n] = entry[:n]
+        mask[i, pad : pad + n] = 1
     windows = np.lib.stride_tricks.sliding_window_view(rows, q.size, axis=1)[:, : 2 * pad + 1, :]
     valid = np.lib.stride_tricks.sliding_window_view(mask, q.size, axis=1)[:, : 2 * pad + 1, :]
     errors = (_popcount(windows ^ q) * valid).sum(axis=2, dtype=np.int64)
@@ -290,15 +295,25 @@ def compare(
     threshold: float = MATCH_THRESHOLD,
 ) -> Match:
     """Best alignment of `a` against `b` (see compare_many for the offset convention)."""
-    return compare_many(a, [b], max_offset_seconds=max_offset_seconds,
-                        min_overlap_seconds=min_overlap_seconds, threshold=threshold)[0]
+    return compare_many(
+        a,
+        [b],
+        max_offset_seconds=max_offset_seconds,
+        min_overlap_seconds=min_overlap_seconds,
+        threshold=threshold,
+    )[0]
 
 
 class FingerprintIndex:
     """Catalog fingerprints kept in memory, searched all at once with the vectorised comparison."""
 
-    def __init__(self, *, threshold: float = MATCH_THRESHOLD, max_offset_seconds: float = MAX_OFFSET_SECONDS,
-                 min_overlap_seconds: float = MIN_OVERLAP_SECONDS) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: float = MATCH_THRESHOLD,
+        max_offset_seconds: float = MAX_OFFSET_SECONDS,
+        min_overlap_seconds: float = MIN_OVERLAP_SECONDS,
+    ) -> None:
         self.threshold = threshold
         self.max_offset_seconds = max_offset_seconds
         self.min_overlap_seconds = min_overlap_seconds
@@ -314,7 +329,12 @@ class FingerprintIndex:
 
     def search(self, query: Fingerprint, *, limit: int = 5) -> list[tuple[str, Match]]:
         """Entries matching `query` below the threshold, best first."""
-        matches = compare_many(query, self._prints, max_offset_seconds=self.max_offset_seconds,
-                               min_overlap_seconds=self.min_overlap_seconds, threshold=self.threshold)
+        matches = compare_many(
+            query,
+            self._prints,
+            max_offset_seconds=self.max_offset_seconds,
+            min_overlap_seconds=self.min_overlap_seconds,
+            threshold=self.threshold,
+        )
         found = [(key, m) for key, m in zip(self._keys, matches, strict=True) if m.is_match]
         return sorted(found, key=lambda item: item[1].ber)[:limit]

@@ -55,13 +55,24 @@ class MetadataScan:
 # (display name, pattern, ambiguous). Ambiguous names are also ordinary words or given names ("boomy bass",
 # "Jukebox", an artist called Aiva): they count only in software fields or in an unmistakable form.
 _GENERATORS: tuple[tuple[str, str, bool], ...] = (
-    ("Suno", r"suno", False), ("Udio", r"udio", False), ("Riffusion", r"riffusion", False),
-    ("ElevenLabs", r"eleven\s*labs", False), ("MusicGen", r"music\s*gen", False),
-    ("Stable Audio", r"stable\s*audio", False), ("Mubert", r"mubert", False),
-    ("Soundraw", r"soundraw", False), ("Beatoven", r"beatoven", False), ("MusicLM", r"music\s*lm", False),
-    ("Sonauto", r"sonauto", False), ("AIVA", r"aiva", True), ("Boomy", r"boomy", True),
-    ("Soundful", r"soundful", True), ("Loudly", r"loudly", True), ("Amper", r"amper", True),
-    ("Jukebox", r"jukebox", True), ("Lyria", r"lyria", True),
+    ("Suno", r"suno", False),
+    ("Udio", r"udio", False),
+    ("Riffusion", r"riffusion", False),
+    ("ElevenLabs", r"eleven\s*labs", False),
+    ("MusicGen", r"music\s*gen", False),
+    ("Stable Audio", r"stable\s*audio", False),
+    ("Mubert", r"mubert", False),
+    ("Soundraw", r"soundraw", False),
+    ("Beatoven", r"beatoven", False),
+    ("MusicLM", r"music\s*lm", False),
+    ("Sonauto", r"sonauto", False),
+    ("AIVA", r"aiva", True),
+    ("Boomy", r"boomy", True),
+    ("Soundful", r"soundful", True),
+    ("Loudly", r"loudly", True),
+    ("Amper", r"amper", True),
+    ("Jukebox", r"jukebox", True),
+    ("Lyria", r"lyria", True),
 )
 # Word edges are letters and digits only, so "udio" never matches inside "audio" or "studio", nor "suno"
 # inside "Sunol", while "SUNO_PROMPT" and "suno.com" still do.
@@ -90,17 +101,83 @@ _PROMPT_KEY = re.compile(
     r"PROMPT|(?:^|_)(?:GENERATOR|GENERATED_BY|AI_GENERATED|AI_MODEL|MADE_WITH|CREATED_WITH)(?:_|$)"
 )
 _SOFTWARE_KEYS = {
-    "TSSE", "TENC", "ENCODER", "ENCODED_BY", "ENCODEDBY", "ENCODER_SETTINGS", "ENCODING", "SOFTWARE", "TOOL",
-    "TOOL_NAME", "TOOL_VERSION", "TOO", "ENC", "ISFT", "APPL", "WM_TOOLNAME", "WM_ENCODINGSETTINGS", "LAME",
+    "TSSE",
+    "TENC",
+    "ENCODER",
+    "ENCODED_BY",
+    "ENCODEDBY",
+    "ENCODER_SETTINGS",
+    "ENCODING",
+    "SOFTWARE",
+    "TOOL",
+    "TOOL_NAME",
+    "TOOL_VERSION",
+    "TOO",
+    "ENC",
+    "ISFT",
+    "APPL",
+    "WM_TOOLNAME",
+    "WM_ENCODINGSETTINGS",
+    "LAME",
 }
 _DESCRIPTIVE_KEYS = {
-    "TIT1", "TIT2", "TIT3", "TPE1", "TPE2", "TPE3", "TPE4", "TALB", "TCOM", "TEXT", "TCON", "TOPE", "TOLY",
-    "USLT", "TITLE", "ARTIST", "ALBUM", "ALBUMARTIST", "ALBUM_ARTIST", "COMPOSER", "LYRICIST", "GENRE",
-    "LYRICS", "UNSYNCEDLYRICS", "PERFORMER", "NAM", "ART", "AART", "ALB", "WRT", "GEN", "LYR", "GRP",
-    "INAM", "IART", "IPRD", "IGNR", "NAME", "AUTH",
+    "TIT1",
+    "TIT2",
+    "TIT3",
+    "TPE1",
+    "TPE2",
+    "TPE3",
+    "TPE4",
+    "TALB",
+    "TCOM",
+    "TEXT",
+    "TCON",
+    "TOPE",
+    "TOLY",
+    "USLT",
+    "TITLE",
+    "ARTIST",
+    "ALBUM",
+    "ALBUMARTIST",
+    "ALBUM_ARTIST",
+    "COMPOSER",
+    "LYRICIST",
+    "GENRE",
+    "LYRICS",
+    "UNSYNCEDLYRICS",
+    "PERFORMER",
+    "NAM",
+    "ART",
+    "AART",
+    "ALB",
+    "WRT",
+    "GEN",
+    "LYR",
+    "GRP",
+    "INAM",
+    "IART",
+    "IPRD",
+    "IGNR",
+    "NAME",
+    "AUTH",
 }
-_RIFF_INFO_NAMES = {"INAM", "IART", "IPRD", "IGNR", "ICMT", "ISFT", "ICRD", "IENG", "ITCH", "ISBJ", "IKEY",
-                    "ISRC", "ICOP", "IPRT", "ITRK"}
+_RIFF_INFO_NAMES = {
+    "INAM",
+    "IART",
+    "IPRD",
+    "IGNR",
+    "ICMT",
+    "ISFT",
+    "ICRD",
+    "IENG",
+    "ITCH",
+    "ISBJ",
+    "IKEY",
+    "ISRC",
+    "ICOP",
+    "IPRT",
+    "ITRK",
+}
 _AIFF_TEXT_CHUNKS = {"NAME", "AUTH", "(c) ", "ANNO", "APPL"}
 
 
@@ -124,7 +201,7 @@ def _kind(name: str) -> FieldKind:
 
 
 def _excerpt(text: str, start: int, end: int, width: int = 60) -> str:
-    snippet = text[max(0, start - width): end + width]
+    snippet = text[max(0, start - width) : end + width]
     snippet = " ".join(snippet.split())
     return snippet if len(snippet) <= 160 else snippet[:157] + "..."
 
@@ -158,17 +235,20 @@ def _scan_field(tag: TagField) -> Iterator[MetadataFinding]:
         if name in seen:
             continue
         match = strong.search(tag.value)
-        if match is None and (tag.kind is FieldKind.SOFTWARE or
-                              (tag.kind is FieldKind.COMMENT and name not in _AMBIGUOUS)):
+        if match is None and (
+            tag.kind is FieldKind.SOFTWARE or (tag.kind is FieldKind.COMMENT and name not in _AMBIGUOUS)
+        ):
             match = _PLAIN[name].search(tag.value)
         if match is not None:
             seen.add(name)
-            yield MetadataFinding("generator-name", label, _excerpt(tag.value, match.start(), match.end()),
-                                  name, tag.container)
+            yield MetadataFinding(
+                "generator-name", label, _excerpt(tag.value, match.start(), match.end()), name, tag.container
+            )
     for match in _AI_DECLARATION.finditer(tag.value):
-        if not _NEGATION.search(tag.value[max(0, match.start() - 20): match.start()]):
-            yield MetadataFinding("ai-declaration", label, _excerpt(tag.value, match.start(), match.end()),
-                                  None, tag.container)
+        if not _NEGATION.search(tag.value[max(0, match.start() - 20) : match.start()]):
+            yield MetadataFinding(
+                "ai-declaration", label, _excerpt(tag.value, match.start(), match.end()), None, tag.container
+            )
             break
 
 
@@ -281,9 +361,9 @@ def _chunks(handle: BinaryIO, order: str, offset: int) -> Iterator[tuple[bytes, 
 def _subchunks(data: bytes, order: str) -> Iterator[tuple[str, str]]:
     pos = 0
     while pos + 8 <= len(data):
-        cid = data[pos:pos + 4].decode("latin-1")
-        size = struct.unpack(order + "I", data[pos + 4:pos + 8])[0]
-        yield cid, _decode_text(data[pos + 8:pos + 8 + size])
+        cid = data[pos : pos + 4].decode("latin-1")
+        size = struct.unpack(order + "I", data[pos + 4 : pos + 8])[0]
+        yield cid, _decode_text(data[pos + 8 : pos + 8 + size])
         pos += 8 + size + (size % 2)
 
 

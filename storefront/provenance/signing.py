@@ -98,8 +98,14 @@ class PlatformKey:
 
     def public_jwk(self) -> dict[str, str]:
         """RFC 8037 OKP key, published so a certificate can be checked without trusting the web page."""
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(self.public_key.public_bytes(*_RAW)),
-                "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64url(self.public_key.public_bytes(*_RAW)),
+            "kid": self.kid,
+            "alg": ALGORITHM,
+            "use": "sig",
+        }
 
     def sign(self, document: Mapping[str, object]) -> Signature:
         return Signature(ALGORITHM, self.kid, _b64url(self._private.sign(canonical_bytes(document))))
@@ -141,8 +147,11 @@ def verify_document(
     """
     if signature.alg != ALGORITHM:
         return VerifyResult(False, f"unsupported signature algorithm {signature.alg!r}")
-    candidates = list(public_key) if isinstance(public_key, Sequence) and not isinstance(public_key, bytes) \
+    candidates = (
+        list(public_key)
+        if isinstance(public_key, Sequence) and not isinstance(public_key, bytes)
         else [public_key]
+    )
     keys: dict[str, Ed25519PublicKey] = {}
     for candidate in candidates:
         try:

@@ -16,8 +16,16 @@ from PIL import Image, ImageCms, ImageOps
 from storefront.audio.inspect_sniff import KINDS, classify, hidden_kind, zip_at_end
 from storefront.audio.problems import Problem, display_name, format_bytes
 
-__all__ = ["ArtworkLimits", "ArtworkReport", "ArtworkResult", "NormalisedArtwork", "Problem",
-           "inspect_artwork", "make_derivatives", "normalise_artwork"]
+__all__ = [
+    "ArtworkLimits",
+    "ArtworkReport",
+    "ArtworkResult",
+    "NormalisedArtwork",
+    "Problem",
+    "inspect_artwork",
+    "make_derivatives",
+    "normalise_artwork",
+]
 
 _UNSUPPORTED = {"gif", "webp", "heic", "tiff", "bmp", "svg", "psd"}
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -176,29 +184,48 @@ def _check(data: bytes, name: str, limits: ArtworkLimits, report: ArtworkReport)
     """Everything that can be decided from the bytes and the header, before decoding a single pixel."""
     kind = classify(data[:512])
     if kind in _UNSUPPORTED:
-        raise _Rejected(Problem("unsupported_image",
-                                f"{_q(name)} is {KINDS[kind][0]}; we accept JPEG and PNG.", _ADVICE_EXPORT))
+        raise _Rejected(
+            Problem(
+                "unsupported_image",
+                f"{_q(name)} is {KINDS[kind][0]}; we accept JPEG and PNG.",
+                _ADVICE_EXPORT,
+            )
+        )
     if kind not in ("jpeg", "png"):
-        raise _Rejected(Problem("not_image", f"{_q(name)} is not a picture: it is {KINDS[kind][0]}.",
-                                "Check that you picked the cover image, saved as a JPEG or PNG."))
+        raise _Rejected(
+            Problem(
+                "not_image",
+                f"{_q(name)} is not a picture: it is {KINDS[kind][0]}.",
+                "Check that you picked the cover image, saved as a JPEG or PNG.",
+            )
+        )
     report.format = kind.upper()
     head = _png_header(data) if kind == "png" else _jpeg_header(data)
     report.width, report.height = head.width, head.height
     w, h = head.width, head.height
     if w > limits.max_side or h > limits.max_side or w * h > limits.max_pixels:
-        raise _Rejected(Problem("too_many_pixels",
-                                f"{_q(name)} is {w} x {h} pixels; the largest we accept is {limits.max_side} "
-                                f"pixels on a side and {limits.max_pixels // 1_000_000} million pixels in "
-                                "all.",
-                                _ADVICE_SIZE))
+        raise _Rejected(
+            Problem(
+                "too_many_pixels",
+                f"{_q(name)} is {w} x {h} pixels; the largest we accept is {limits.max_side} "
+                f"pixels on a side and {limits.max_pixels // 1_000_000} million pixels in "
+                "all.",
+                _ADVICE_SIZE,
+            )
+        )
     if head.damage is not None or w == 0 or h == 0:
-        raise _Rejected(Problem("corrupt", f"{_q(name)} is damaged: {head.damage or 'it has no size'}.",
-                                _ADVICE_EXPORT))
+        raise _Rejected(
+            Problem("corrupt", f"{_q(name)} is damaged: {head.damage or 'it has no size'}.", _ADVICE_EXPORT)
+        )
     if head.animated:
         # A cover is one still picture; which frame an APNG shows first differs between viewers.
-        raise _Rejected(Problem("animated",
-                                f"{_q(name)} is an animated PNG; the cover must be a still image.",
-                                "Export a single still frame as a JPEG or PNG."))
+        raise _Rejected(
+            Problem(
+                "animated",
+                f"{_q(name)} is an animated PNG; the cover must be a still image.",
+                "Export a single still frame as a JPEG or PNG.",
+            )
+        )
     stream = io.BytesIO(data)
     hidden = hidden_kind(stream, head.end) if head.end is not None and head.end < len(data) else None
     if hidden == KINDS["jpeg"][0]:
@@ -207,14 +234,30 @@ def _check(data: bytes, name: str, limits: ArtworkLimits, report: ArtworkReport)
     if hidden is None and zip_at_end(stream, len(data)):
         hidden = KINDS["zip"][0]
     if hidden is not None:
-        raise _Rejected(Problem("hidden_file", f"{_q(name)} has {hidden} hidden inside it.",
-                                "Export the cover again directly from your design software and upload that."))
+        raise _Rejected(
+            Problem(
+                "hidden_file",
+                f"{_q(name)} has {hidden} hidden inside it.",
+                "Export the cover again directly from your design software and upload that.",
+            )
+        )
     if min(w, h) < limits.min_side:
-        raise _Rejected(Problem("too_small", f"{_q(name)} is {w} x {h} pixels; covers must be at least "
-                                f"{limits.min_side} x {limits.min_side}.", _ADVICE_SIZE))
+        raise _Rejected(
+            Problem(
+                "too_small",
+                f"{_q(name)} is {w} x {h} pixels; covers must be at least "
+                f"{limits.min_side} x {limits.min_side}.",
+                _ADVICE_SIZE,
+            )
+        )
     if abs(w - h) > limits.max_aspect_deviation * max(w, h):
-        raise _Rejected(Problem("not_square", f"{_q(name)} is {w} x {h} pixels; covers must be square.",
-                                "Crop the cover to a square and export it again."))
+        raise _Rejected(
+            Problem(
+                "not_square",
+                f"{_q(name)} is {w} x {h} pixels; covers must be square.",
+                "Crop the cover to a square and export it again.",
+            )
+        )
 
 
 def _decode(data: bytes, name: str, limits: ArtworkLimits) -> Image.Image:
@@ -231,8 +274,9 @@ def _decode(data: bytes, name: str, limits: ArtworkLimits) -> Image.Image:
                 image.draft(image.mode, (limits.master_side, limits.master_side))
             image.load()
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise _Rejected(Problem("too_many_pixels", f"{_q(name)} has too many pixels to open safely.",
-                                    _ADVICE_SIZE)) from exc
+            raise _Rejected(
+                Problem("too_many_pixels", f"{_q(name)} has too many pixels to open safely.", _ADVICE_SIZE)
+            ) from exc
         except Exception as exc:
             # Decoders fed hostile bytes fail in many ways (OSError, SyntaxError, ValueError, zlib.error,
             # struct.error, ...); every one of them means the same thing to the artist.
@@ -284,8 +328,11 @@ def _jpeg(image: Image.Image, quality: int, subsampling: int) -> bytes:
 def make_derivatives(master: Image.Image, sizes: tuple[int, ...], quality: int = 85) -> dict[int, bytes]:
     """Smaller square JPEGs from the master picture; sizes larger than the master are left out."""
     side = min(master.size)
-    return {size: _jpeg(master.resize((size, size), Image.Resampling.LANCZOS), quality, 2)
-            for size in sizes if size <= side}
+    return {
+        size: _jpeg(master.resize((size, size), Image.Resampling.LANCZOS), quality, 2)
+        for size in sizes
+        if size <= side
+    }
 
 
 def _normalise(image: Image.Image, limits: ArtworkLimits) -> NormalisedArtwork:
@@ -300,27 +347,34 @@ def _normalise(image: Image.Image, limits: ArtworkLimits) -> NormalisedArtwork:
     rgb = _to_srgb(square)
     master = _jpeg(rgb, limits.master_quality, 0)
     derivatives = make_derivatives(rgb, limits.derivative_sizes, limits.derivative_quality)
-    return NormalisedArtwork(master=master, side=target, derivatives=derivatives,
-                             sha256=hashlib.sha256(master).hexdigest())
+    return NormalisedArtwork(
+        master=master, side=target, derivatives=derivatives, sha256=hashlib.sha256(master).hexdigest()
+    )
 
 
-def _run(source: str | os.PathLike[str] | BinaryIO, filename: str, limits: ArtworkLimits,
-         normalise: bool) -> ArtworkResult:
+def _run(
+    source: str | os.PathLike[str] | BinaryIO, filename: str, limits: ArtworkLimits, normalise: bool
+) -> ArtworkResult:
     name = display_name(filename)
     data, size = _read_upload(source, limits.max_bytes)
     report = ArtworkReport(filename=name, size=size)
     try:
         if size == 0:
-            raise _Rejected(Problem("empty", f"{_q(name)} is empty (0 bytes).",
-                                    "The upload did not finish. Try again."))
+            raise _Rejected(
+                Problem("empty", f"{_q(name)} is empty (0 bytes).", "The upload did not finish. Try again.")
+            )
         if size > limits.max_bytes:
             shown = format_bytes(size)
             shown = f"just over {shown}" if shown == format_bytes(limits.max_bytes) else shown
-            raise _Rejected(Problem("too_large",
-                                    f"{_q(name)} is {shown}; the largest cover we accept is "
-                                    f"{format_bytes(limits.max_bytes)}.",
-                                    "Save it as a JPEG at high quality; 3000 x 3000 pixels is plenty for "
-                                    "every shop and player."))
+            raise _Rejected(
+                Problem(
+                    "too_large",
+                    f"{_q(name)} is {shown}; the largest cover we accept is "
+                    f"{format_bytes(limits.max_bytes)}.",
+                    "Save it as a JPEG at high quality; 3000 x 3000 pixels is plenty for "
+                    "every shop and player.",
+                )
+            )
         report.sha256 = hashlib.sha256(data).hexdigest()
         _check(data, name, limits, report)
         image = _decode(data, name, limits)
@@ -330,13 +384,15 @@ def _run(source: str | os.PathLike[str] | BinaryIO, filename: str, limits: Artwo
         return ArtworkResult(report, None)
 
 
-def inspect_artwork(source: str | os.PathLike[str] | BinaryIO, *, filename: str,
-                    limits: ArtworkLimits = ArtworkLimits()) -> ArtworkReport:
+def inspect_artwork(
+    source: str | os.PathLike[str] | BinaryIO, *, filename: str, limits: ArtworkLimits = ArtworkLimits()
+) -> ArtworkReport:
     """Check an uploaded cover (decoding it fully). Bad input never raises: problems go in the report."""
     return _run(source, filename, limits, normalise=False).report
 
 
-def normalise_artwork(source: str | os.PathLike[str] | BinaryIO, *, filename: str,
-                      limits: ArtworkLimits = ArtworkLimits()) -> ArtworkResult:
+def normalise_artwork(
+    source: str | os.PathLike[str] | BinaryIO, *, filename: str, limits: ArtworkLimits = ArtworkLimits()
+) -> ArtworkResult:
     """Check an uploaded cover and, if it passes, make the master and derivative JPEGs we store."""
     return _run(source, filename, limits, normalise=True)

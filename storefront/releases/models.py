@@ -83,6 +83,9 @@ class Release(Base):
     submitted_at: Mapped[datetime | None] = mapped_column()
     # When a curator approved the release as it stands; the certificate shows it.
     approved_at: Mapped[datetime | None] = mapped_column()
+    # Text-and-data mining, AI training included, is reserved unless the artist opts in, on their terms.
+    ai_training_opt_in: Mapped[bool] = mapped_column(default=False)
+    ai_training_terms: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -157,6 +160,8 @@ class Contributor(Base):
 class UploadKind(enum.StrEnum):
     MASTER = "master"
     ARTWORK = "artwork"
+    # Stems, session files, photos of the recording: shown to reviewers only, never published.
+    EVIDENCE = "evidence"
 
 
 class UploadStatus(enum.StrEnum):

@@ -322,5 +322,17 @@ class ReleaseService:
         release.contributors.remove(contributor)
         self.session.delete(contributor)
 
+    def set_ai_training(self, release: Release, actor: Actor, *, opt_in: bool, terms: str) -> None:
+        release.ai_training_opt_in, release.ai_training_terms = opt_in, terms if opt_in else ""
+        record_event(
+            self.session,
+            "release:ai_training_changed",
+            subject_type="release",
+            subject_id=release.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"opt_in": opt_in},
+        )
+
     def touch(self, release: Release) -> None:
         release.updated_at = utcnow()

@@ -134,7 +134,11 @@ def direct(slug: str, release_id: int) -> ResponseReturnValue:
     kind = request.form.get("kind", "")
     track_id = request.form.get("track_id", type=int)
     track = next((t for t in release.tracks if t.id == track_id), None)
-    label = f"{track.title} (master)" if track else "Cover" if kind == "artwork" else "New track"
+    label = (
+        f"{track.title} (master)"
+        if track
+        else {"artwork": "Cover", "evidence": "Evidence"}.get(kind, "New track")
+    )
     service = upload_service()
     try:
         upload, ticket = service.start(

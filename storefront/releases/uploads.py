@@ -26,7 +26,11 @@ VALIDATE_JOB = "releases.validate_upload"
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
 PART_SIZE = 32 * 1024 * 1024
 TICKET_SECONDS = 3600
-MAX_BYTES = {UploadKind.MASTER: 2_000_000_000, UploadKind.ARTWORK: 25_000_000}
+MAX_BYTES = {
+    UploadKind.MASTER: 2_000_000_000,
+    UploadKind.ARTWORK: 25_000_000,
+    UploadKind.EVIDENCE: 2_000_000_000,
+}
 CONTENT_TYPES = {
     UploadKind.MASTER: {
         "audio/flac",
@@ -42,6 +46,28 @@ CONTENT_TYPES = {
         "application/octet-stream",
     },
     UploadKind.ARTWORK: {"image/jpeg", "image/png", "application/octet-stream"},
+    UploadKind.EVIDENCE: {
+        "audio/flac",
+        "audio/x-flac",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/wave",
+        "audio/aiff",
+        "audio/x-aiff",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/x-m4a",
+        "image/jpeg",
+        "image/png",
+        "image/heic",
+        "video/mp4",
+        "video/quicktime",
+        "application/pdf",
+        "application/zip",
+        "application/x-zip-compressed",
+        "text/plain",
+        "application/octet-stream",
+    },
 }
 # Objects that count against an artist's quota: being checked, or kept.
 _COUNTED = (UploadStatus.AWAITING, UploadStatus.VALIDATING, UploadStatus.READY, UploadStatus.FAILED)
@@ -134,7 +160,11 @@ class UploadService:
         name = display_name(filename)
         content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
         if content_type not in CONTENT_TYPES[kind_]:
-            what = "a FLAC, WAV, AIFF or ALAC file" if kind_ == UploadKind.MASTER else "a JPEG or PNG image"
+            what = {
+                UploadKind.MASTER: "a FLAC, WAV, AIFF or ALAC file",
+                UploadKind.ARTWORK: "a JPEG or PNG image",
+                UploadKind.EVIDENCE: "audio, a picture, a video, a PDF or a ZIP archive",
+            }[kind_]
             raise ReleaseError(f"{name}: this is {content_type}, not {what}.", "file")
         if size is not None and size <= 0:
             raise ReleaseError(f"{name} is empty.", "file")

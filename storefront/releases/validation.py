@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import tempfile
@@ -34,11 +35,14 @@ GIVE_UP_AFTER = 5
 FOLLOW_UPS = {
     UploadKind.MASTER: ("provenance.screen_upload", "audio.process_master"),
     UploadKind.ARTWORK: ("provenance.screen_upload",),
+    UploadKind.EVIDENCE: (),
 }
 
 
 def final_prefix(upload: Upload) -> str:
-    folder = "masters" if upload.kind == UploadKind.MASTER else "artwork"
+    folder = {UploadKind.MASTER: "masters", UploadKind.ARTWORK: "artwork", UploadKind.EVIDENCE: "evidence"}[
+        upload.kind
+    ]
     return f"releases/{upload.artist_id}/{upload.release_id}/{folder}/{upload.id}"
 
 
@@ -59,14 +63,13 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
         upload = session.get(Upload, upload_id)
         if upload is None or upload.status != UploadStatus.VALIDATING:
             return  # already settled by an earlier run: running twice changes nothing
-        kind, name, staging, prefix = (
-            upload.kind,
-            upload.original_filename,
-            upload.staging_key,
-            final_prefix(upload),
-        )
+        kind, name, staging = upload.kind, upload.original_filename, upload.staging_key
+        prefix, declared_type = final_prefix(upload), upload.content_type
     try:
-        outcome = _check_and_store(storage, kind, name, staging, prefix)
+        if kind == UploadKind.EVIDENCE:
+            outcome = _store_evidence(storage, staging, prefix, declared_type)
+        else:
+            outcome = _check_and_store(storage, kind, name, staging, prefix)
     except Exception as exc:
         if context.attempt >= GIVE_UP_AFTER:
             with database.transaction() as session:
@@ -94,7 +97,8 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
             for key in outcome["written"]:
                 after_commit(session, partial(storage.delete, key))
         else:
-            _replace_older(session, storage, upload)
+            if upload.kind != UploadKind.EVIDENCE:
+                _replace_older(session, storage, upload)
             upload.status = UploadStatus.READY
             upload.final_key = outcome["final_key"]
             upload.sha256 = outcome["sha256"]
@@ -185,6 +189,23 @@ def _check_and_store(
             "size": result.report.size,
             "info": info,
         }
+
+
+def _store_evidence(storage: ObjectStorage, staging: str, prefix: str, content_type: str) -> dict[str, Any]:
+    """Evidence is kept as sent, for reviewers' eyes only: no check of its contents, only its hash."""
+    digest = hashlib.sha256()
+    with tempfile.TemporaryDirectory(prefix="velvet-evidence-") as tmp:
+        local = Path(tmp) / "evidence"
+        _download(storage, staging, local)
+        with local.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+        key = f"{prefix}/file"
+        with local.open("rb") as fh:
+            storage.put(key, fh, content_type=content_type)
+        size = local.stat().st_size
+    info = {"keys": [key], "content_type": content_type}
+    return {"problems": [], "final_key": key, "sha256": digest.hexdigest(), "size": size, "info": info}
 
 
 def register_jobs(registry: JobRegistry) -> None:

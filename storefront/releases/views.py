@@ -315,3 +315,23 @@ def remove_contributor(slug: str, release_id: int, contributor_id: int) -> ViewR
         except ReleaseError as error:
             flash(error.message, "error")
     return _back(release, "#credits")
+
+
+@bp.post(BASE + "/<int:release_id>/ai-training")
+@access(ARTIST_MEMBER)
+def ai_training(slug: str, release_id: int) -> ViewResult:
+    """The artist's own choice, at any time: AI training stays reserved unless they opt in, on their terms."""
+    release = _release(release_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    opt_in = request.form.get("opt_in") == "yes"
+    terms = (request.form.get("terms") or "").strip()[:5000]
+    if opt_in and len(terms) < 20:
+        flash(
+            "To opt in, write your terms: who may train on this music, for what, and for what in return.",
+            "error",
+        )
+        return _back(release, "#ai-training")
+    _service().set_ai_training(release, actor(), opt_in=opt_in, terms=terms)
+    flash("AI training is now allowed on your terms." if opt_in else "AI training stays reserved.", "success")
+    return _back(release, "#ai-training")

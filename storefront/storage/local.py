@@ -242,8 +242,12 @@ class LocalStorage:
 
     def read_upload_token(self, token: str) -> UploadGrant:
         p = self._verify("upload", token)
-        return UploadGrant(key=validate_key(p["key"]), max_size=int(p["max"]), content_type=str(p["type"]),
-                           success_redirect=p.get("redirect"))
+        return UploadGrant(
+            key=validate_key(p["key"]),
+            max_size=int(p["max"]),
+            content_type=str(p["type"]),
+            success_redirect=p.get("redirect"),
+        )
 
     def read_download_token(self, token: str) -> DownloadGrant:
         p = self._verify("download", token)

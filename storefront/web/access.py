@@ -53,10 +53,16 @@ def _profile_rule(kind: str, owner_only: bool) -> Callable[[User, dict[str, Any]
     return check
 
 
+def _reviewer(user: User, view_args: dict[str, Any]) -> bool:
+    return user.is_admin or bool(user.label_memberships)
+
+
 PUBLIC = Rule("public", needs_login=False)
 LOGGED_IN = Rule("logged-in", needs_login=True)
 VERIFIED = Rule("verified", needs_login=True, needs_verified=True)
 ADMIN = Rule("admin", needs_login=True, needs_verified=True, check=_admin)
+# Platform curators and label staff; which releases each may decide is checked per release.
+REVIEWER = Rule("reviewer", True, True, _reviewer)
 ARTIST_MEMBER = Rule("artist-member", True, True, _profile_rule("artist", owner_only=False))
 ARTIST_OWNER = Rule("artist-owner", True, True, _profile_rule("artist", owner_only=True))
 LABEL_STAFF = Rule("label-staff", True, True, _profile_rule("label", owner_only=False))

@@ -38,6 +38,13 @@ def component_status(p: Platform) -> dict[str, dict[str, Any]]:
             components[name] = {"ok": result.ok, "backend": result.backend, "detail": result.detail}
         except Exception as exc:
             components[name] = {"ok": False, "detail": exc.__class__.__name__}
+    # Screening that cannot run is said out loud, never skipped in silence.
+    from ..provenance.screening_queries import screening_health
+
+    try:
+        components["screening"] = screening_health(p)
+    except Exception as exc:
+        components["screening"] = {"ok": False, "detail": exc.__class__.__name__}
     return components
 
 

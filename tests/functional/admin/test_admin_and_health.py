@@ -34,7 +34,8 @@ def test_health_reports_each_component(client):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "storage", "jobs", "payments", "mail"}
+    assert set(body["components"]) == {"database", "storage", "jobs", "payments", "mail", "screening"}
+    assert body["components"]["screening"]["checks"]["fingerprint"]["ok"] is True
     assert body["components"]["payments"]["backend"] == "sandbox"
     assert body["components"]["storage"]["backend"] == "local"
 
@@ -53,3 +54,13 @@ def test_health_is_503_when_a_component_fails(make_app, tmp_path):
 
 def test_sandbox_is_marked_on_pages(client):
     assert "sandbox" in text_of(client.get("/"))
+
+
+def test_health_says_when_screening_cannot_run(app, platform, client):
+    from storefront.provenance.screening_catalog import ChromaprintFingerprinter
+
+    platform.fingerprinter = ChromaprintFingerprinter(candidates=["/nonexistent/libchromaprint.so.1"])
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    screening = response.get_json()["components"]["screening"]
+    assert screening["ok"] is False and "chromaprint" in screening["detail"].lower()

@@ -24,7 +24,7 @@ def test_check_reports_configuration_and_components(app):
     assert result.exit_code == 0, result.output
     assert "STOREFRONT_DATABASE_URL" in result.output and "STOREFRONT_SECRET_KEY" in result.output
     assert "test-secret-key" not in result.output
-    for component in ("database", "storage", "jobs", "payments", "mail"):
+    for component in ("database", "storage", "jobs", "payments", "mail", "screening"):
         assert f"[ok  ] {component}" in result.output
     assert "SANDBOX" in result.output
 

@@ -177,3 +177,23 @@ def test_failed_sign_up_sends_no_mail(web, db):
     web.submit("/signup", {"display_name": "", "email": "no@example.com", "password": "quiet-river-stones-7"})
     assert fresh(db).scalars(select(OutboundMessage)).all() == []
     assert db.scalars(select(Job)).all() == []
+
+
+def test_a_job_that_kills_its_worker_every_time_ends_failed(platform, db, ran):
+    calls, _ = ran
+    with platform.database.transaction() as session:
+        session.add(
+            Job(
+                name="test.record",
+                payload={},
+                status=JobStatus.RUNNING,
+                attempts=5,
+                max_attempts=5,
+                locked_by="dead-host:1:1",
+                locked_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+    assert _manual(platform).drain() == 1
+    job = fresh(db).scalar(select(Job))
+    assert job.status == JobStatus.FAILED and "on every attempt" in job.last_error
+    assert calls == []

@@ -1,0 +1,56 @@
+"""Building the curation service for a request, and what the review pages show from the provenance room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..db import get_session
+from ..provenance.screening_models import ScreeningResult
+from ..provenance.screening_queries import highest_severity, results_for_release, screening_health
+from ..releases.models import Release
+from ..web.context import external_url, job_queue, mail_service, platform
+from .services import CurationService
+
+
+def submission_readiness(release: Release) -> list[str]:
+    """What the attestation still needs before the release can be reviewed (signature, freshness)."""
+    from ..provenance.attestations import attestation_service
+
+    return attestation_service().ready_for_review(release)
+
+
+def curation_service() -> CurationService:
+    return CurationService(
+        get_session(),
+        mail=mail_service(),
+        queue=job_queue(),
+        url_for=external_url,
+        readiness=submission_readiness,
+    )
+
+
+class ReviewPanels:
+    """Screening and attestation as the reviewer sees them, asked once per page."""
+
+    def __init__(self) -> None:
+        self._results: dict[int, list[ScreeningResult]] = {}
+
+    def screening(self, release: Release) -> list[ScreeningResult]:
+        if release.id not in self._results:
+            self._results[release.id] = results_for_release(get_session(), release.id)
+        return self._results[release.id]
+
+    def severity(self, release: Release) -> str:
+        return highest_severity(self.screening(release)).value
+
+    def health(self) -> dict[str, Any]:
+        return screening_health(platform())
+
+    def attestation(self, release: Release) -> Any:
+        from ..provenance.attestations import attestation_service
+
+        return attestation_service().current(release)
+
+
+def review_panels() -> ReviewPanels:
+    return ReviewPanels()

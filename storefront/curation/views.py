@@ -1,0 +1,300 @@
+"""Curation pages: submitting for review, the queue, the review page, decisions, reports, appeals, the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ..accounts.models import Label, User
+from ..db import get_session
+from ..events import record_event
+from ..releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
+from ..web.access import ARTIST_MEMBER, LOGGED_IN, PUBLIC, REVIEWER, access, current_user
+from ..web.context import actor, platform
+from .context import curation_service, review_panels
+from .forms import AppealDecisionForm, AppealForm, DecisionForm, ReportForm, TakedownForm
+from .models import REASON_LABELS, Appeal, Decision, ReasonCode, Report
+from .services import CurationError, QueueFilter, can_review
+
+bp = Blueprint("curation", __name__)
+PREVIEW_SECONDS = 3600
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _reviewable(release_id: int) -> Release:
+    release = get_session().get(Release, release_id)
+    if release is None:
+        abort(404)
+    if not can_review(_me(), release):
+        abort(403)
+    return release
+
+
+def _form_error(form: FlaskForm, error: CurationError) -> None:
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# -- the artist's side ------------------------------------------------------------------------------------
+@bp.post("/artists/<slug>/releases/<int:release_id>/submit")
+@access(ARTIST_MEMBER)
+def submit(slug: str, release_id: int) -> ResponseReturnValue:
+    release = get_session().get(Release, release_id)
+    if release is None or release.artist_id != g.artist.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        try:
+            curation_service().submit(release, actor())
+        except CurationError as error:
+            flash(error.message, "error")
+        else:
+            flash("Submitted for review. We'll write to you when a curator has decided.", "success")
+    return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id))
+
+
+@bp.route("/artists/<slug>/releases/<int:release_id>/appeal", methods=["GET", "POST"])
+@access(ARTIST_MEMBER)
+def appeal(slug: str, release_id: int) -> ResponseReturnValue:
+    release = get_session().get(Release, release_id)
+    if release is None or release.artist_id != g.artist.id:
+        abort(404)
+    service = curation_service()
+    decision = service.appealable(release)
+    form = AppealForm()
+    if request.method == "POST" and form.validate():
+        try:
+            service.appeal(release, _me(), actor(), form.text.data or "")
+        except CurationError as error:
+            _form_error(form, error)
+        else:
+            flash("Your appeal is sent. A platform curator will answer it.", "success")
+            return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id))
+        return render_template("curation/appeal.html", release=release, decision=decision, form=form), 422
+    return render_template("curation/appeal.html", release=release, decision=decision, form=form)
+
+
+# -- reviewers -------------------------------------------------------------------------------------------
+@bp.get("/review")
+@access(REVIEWER)
+def queue() -> str:
+    me = _me()
+    filters = QueueFilter(
+        label_id=request.args.get("label", type=int),
+        status=request.args.get("status", "in_review"),
+        severity=request.args.get("severity", ""),
+    )
+    releases = curation_service().queue(me, filters)
+    panels = review_panels()
+    rows = [(release, panels.severity(release)) for release in releases]
+    if filters.severity:
+        rows = [(r, s) for r, s in rows if s == filters.severity]
+    labels = (
+        list(get_session().scalars(select(Label).order_by(Label.name)))
+        if me.is_admin
+        else [s.label for s in me.label_memberships]
+    )
+    return render_template(
+        "curation/queue.html", rows=rows, filters=filters, labels=labels, health=panels.health()
+    )
+
+
+@bp.get("/review/releases/<int:release_id>")
+@access(REVIEWER)
+def review(release_id: int) -> str | tuple[str, int]:
+    release = _reviewable(release_id)
+    return _review_page(release, DecisionForm(), TakedownForm())
+
+
+def _review_page(
+    release: Release, form: DecisionForm, takedown: TakedownForm, status: int = 200
+) -> str | tuple[str, int]:
+    service = curation_service()
+    storage = platform().storage
+    previews = {}
+    for track in release.tracks:
+        if track.master is not None and track.master.final_key:
+            # Until the audio pipeline makes previews, curators listen to the master itself.
+            previews[track.id] = storage.presign_download(
+                track.master.final_key,
+                expires_in=PREVIEW_SECONDS,
+                inline=True,
+                content_type=track.master.info.get("content_type"),
+            )
+    evidence = [
+        u for u in release.uploads if u.kind == UploadKind.EVIDENCE and u.status == UploadStatus.READY
+    ]
+    appeals = list(get_session().scalars(select(Appeal).where(Appeal.release_id == release.id)))
+    page = render_template(
+        "curation/review.html",
+        release=release,
+        form=form,
+        takedown=takedown,
+        previews=previews,
+        evidence=evidence,
+        history=service.history(release),
+        reports=service.open_reports(release),
+        appeals=appeals,
+        appeal_form=AppealDecisionForm(),
+        panels=review_panels(),
+        reasons=REASON_LABELS,
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.post("/review/releases/<int:release_id>/decide")
+@access(REVIEWER)
+def decide(release_id: int) -> ResponseReturnValue:
+    release = _reviewable(release_id)
+    form = DecisionForm()
+    if form.validate():
+        reason = ReasonCode(form.reason.data) if form.reason.data else None
+        try:
+            curation_service().decide(
+                release, _me(), actor(), Decision(form.decision.data), reason, form.message.data or ""
+            )
+        except CurationError as error:
+            _form_error(form, error)
+        else:
+            flash(f"Decision recorded for “{release.title}”.", "success")
+            return redirect(url_for("curation.queue"))
+    return _review_page(release, form, TakedownForm(), 422)
+
+
+@bp.post("/review/releases/<int:release_id>/takedown")
+@access(REVIEWER)
+def takedown(release_id: int) -> ResponseReturnValue:
+    release = _reviewable(release_id)
+    form = TakedownForm()
+    if form.validate():
+        reason = ReasonCode(form.reason.data) if form.reason.data else None
+        try:
+            curation_service().decide(
+                release, _me(), actor(), Decision.TAKE_DOWN, reason, form.message.data or ""
+            )
+        except CurationError as error:
+            _form_error(form, error)
+        else:
+            flash(
+                f"“{release.title}” is taken down; its buyers are told and refunds are requested.", "success"
+            )
+            return redirect(url_for("curation.review", release_id=release.id))
+    return _review_page(release, DecisionForm(), form, 422)
+
+
+@bp.post("/review/releases/<int:release_id>/evidence/<int:upload_id>")
+@access(REVIEWER)
+def open_evidence(release_id: int, upload_id: int) -> ResponseReturnValue:
+    """Every look at private evidence is recorded, so it is a POST that answers with a short-lived link."""
+    release = _reviewable(release_id)
+    upload = get_session().get(Upload, upload_id)
+    if (
+        upload is None
+        or upload.release_id != release.id
+        or upload.kind != UploadKind.EVIDENCE
+        or not upload.final_key
+    ):
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    record_event(
+        get_session(),
+        "release:evidence_viewed",
+        subject_type="release",
+        subject_id=release.id,
+        actor_id=_me().id,
+        ip_hash=actor().ip_hash,
+        data={"upload_id": upload.id},
+    )
+    link = platform().storage.presign_download(
+        upload.final_key, expires_in=300, filename=upload.original_filename, content_type=upload.content_type
+    )
+    return redirect(link, code=303)
+
+
+@bp.post("/review/reports/<int:report_id>/dismiss")
+@access(REVIEWER)
+def dismiss_report(report_id: int) -> ResponseReturnValue:
+    report = get_session().get(Report, report_id)
+    if report is None:
+        abort(404)
+    _reviewable(report.release_id)
+    if FlaskForm().validate_on_submit():
+        curation_service().dismiss_report(report, _me())
+    return redirect(url_for("curation.review", release_id=report.release_id))
+
+
+@bp.post("/review/appeals/<int:appeal_id>/decide")
+@access(REVIEWER)
+def decide_appeal(appeal_id: int) -> ResponseReturnValue:
+    found = get_session().get(Appeal, appeal_id)
+    if found is None:
+        abort(404)
+    form = AppealDecisionForm()
+    if form.validate():
+        try:
+            curation_service().decide_appeal(
+                found, _me(), actor(), overturn=form.outcome.data == "overturn", answer=form.answer.data or ""
+            )
+        except CurationError as error:
+            flash(error.message, "error")
+        else:
+            flash("The appeal is decided.", "success")
+    return redirect(url_for("curation.review", release_id=found.release_id))
+
+
+# -- fans and the public ---------------------------------------------------------------------------------
+@bp.post("/releases/<int:release_id>/report")
+@access(LOGGED_IN)
+def report(release_id: int) -> ResponseReturnValue:
+    release = get_session().get(Release, release_id)
+    if release is None or release.status != ReleaseStatus.APPROVED:
+        abort(404)
+    me = _me()
+    verdict = platform().limiter.hit(f"report:account:{me.id}")
+    back = url_for("catalog.release_page", slug=release.artist.slug, release_slug=release.slug)
+    if not verdict.allowed:
+        flash("You have sent many reports in a short time. Please wait a few minutes.", "error")
+        return redirect(back), 429
+    form = ReportForm()
+    if form.validate():
+        try:
+            curation_service().report(release, me, actor(), form.reason.data or "", form.details.data or "")
+        except CurationError as error:
+            flash(error.message, "error")
+            return redirect(back + "#report")
+        flash("Thank you. A curator will look at this release.", "success")
+    else:
+        flash("Tell us what you noticed.", "error")
+    return redirect(back)
+
+
+@bp.get("/decisions")
+@access(PUBLIC)
+def decision_log() -> str:
+    return render_template(
+        "curation/log.html", decisions=curation_service().public_log(), reasons=REASON_LABELS
+    )
+
+
+def review_state(release: Release) -> dict[str, Any]:
+    """What the workspace shows of review: can it be submitted, what was decided, can it be appealed."""
+    service = curation_service()
+    history = service.history(release)
+    return {
+        "problems": service.submission_problems(release),
+        "latest": history[0] if history else None,
+        "appealable": service.appealable(release) is not None,
+        "reasons": REASON_LABELS,
+    }

@@ -1,0 +1,1 @@
+"""Audio files made from masters for fans and the player: renditions, previews, archives, downloads."""

@@ -1,0 +1,43 @@
+"""What the media jobs share: their parts, and moving files between storage and a temporary folder."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..jobs.runner import JobContext
+from ..storage.interfaces import ObjectStorage
+from .workshop import Workshop, workshop_for
+
+# Storage faults are retried with the runner's backoff; after this many tries the artist sees "failed".
+GIVE_UP_AFTER = 5
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Made:
+    key: str
+    size: int
+    sha256: str
+
+
+def job_services(context: JobContext) -> tuple[ObjectStorage, Workshop, str]:
+    platform = context.services
+    return platform.storage, workshop_for(platform.settings.extra), platform.settings.base_url
+
+
+def download(storage: ObjectStorage, key: str, dest: Path) -> None:
+    with storage.open(key) as source, dest.open("wb") as out:
+        shutil.copyfileobj(source, out, _CHUNK)
+
+
+def store(storage: ObjectStorage, path: Path, key: str, content_type: str) -> Made:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    with path.open("rb") as fh:
+        storage.put(key, fh, content_type=content_type)
+    return Made(key, path.stat().st_size, digest.hexdigest())
