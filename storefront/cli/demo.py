@@ -116,6 +116,11 @@ def demo() -> None:
     upgrade(platform.settings.resolved_database_url)
     added = seed(platform)
     click.echo("Demo data added." if added else "Demo data is already there.")
+    from .demo_releases import seed_releases
+
+    releases = seed_releases(current_app._get_current_object(), platform, ADMIN.email)  # type: ignore[attr-defined]
+    if releases:
+        click.echo(f"{releases} demo releases synthesised, checked, signed and approved.")
     click.echo("Demo accounts (email / password / role):")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.email:<22} {account.password:<20} {account.role}")

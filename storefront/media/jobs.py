@@ -25,6 +25,7 @@ from .services import (
     PROCESS_JOB,
     RENDER_JOB,
     delete_later,
+    rendition_row,
     start_ready_archives,
 )
 from .transfer import GIVE_UP_AFTER, Made, download, job_services, store
@@ -96,16 +97,8 @@ def _plan(session: Session, upload_id: int, formats: list[str], base_url: str, a
         inputs = recipes.rendition_inputs(upload, track, fmt, params, base_url)
         rendition = existing.get(fmt)
         if rendition is None:
-            rendition = Rendition(
-                upload_id=upload.id,
-                track_id=track.id,
-                release_id=release.id,
-                format=fmt,
-                inputs=inputs,
-                generation=0,
-            )
-            session.add(rendition)
-        elif rendition.inputs == inputs and rendition.status in (MediaStatus.READY, MediaStatus.FAILED):
+            rendition, _ = rendition_row(session, upload, fmt, inputs)
+        if rendition.inputs == inputs and rendition.status in (MediaStatus.READY, MediaStatus.FAILED):
             continue  # made already, or failed and waiting for someone to press retry
         rendition.status, rendition.inputs, rendition.params, rendition.error = (
             MediaStatus.PROCESSING,

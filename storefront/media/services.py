@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from ..accounts.models import User
@@ -174,24 +175,13 @@ class MediaService:
         get_format(fmt_key)
         policy = self.policy(track.release) if fmt_key == recipes.PREVIEW_FORMAT else None
         inputs = self.inputs(track, fmt_key, policy)
-        rendition = self.rendition(master, fmt_key)
-        if rendition is None:
-            rendition = Rendition(
-                upload_id=master.id,
-                track_id=track.id,
-                release_id=track.release_id,
-                format=fmt_key,
-                status=MediaStatus.WAITING,
-                inputs=inputs,
-                generation=0,
-            )
-            self.session.add(rendition)
-            self.session.flush()
+        rendition, created = rendition_row(self.session, master, fmt_key, inputs)
+        if created:
             self._enqueue_render(rendition)
             return rendition
+        # Other inputs may well succeed where the old ones failed, so an outdated failure is tried again.
         stale = rendition.inputs != inputs
-        failed = rendition.status == MediaStatus.FAILED
-        if (stale and rendition.status != MediaStatus.FAILED) or (failed and retry):
+        if stale or (rendition.status == MediaStatus.FAILED and retry):
             rendition.status, rendition.error, rendition.inputs = MediaStatus.WAITING, None, inputs
             rendition.generation += 1
             self.session.flush()
@@ -232,6 +222,13 @@ class MediaService:
             self.request_rendition(track, fmt_key, retry=was_failed)
         start_ready_archives(self.session, self.jobs, release, {fmt_key}, self.base_url)
         return archive
+
+    def refresh(self, release: Release) -> None:
+        """Remake the preview and common formats whose tags are out of date (for when a release is
+        approved: titles, track count or date may have changed since its masters were processed)."""
+        for track in release.tracks:
+            for fmt_key in (recipes.PREVIEW_FORMAT, *recipes.PRECOMPUTED):
+                self.request_rendition(track, fmt_key)
 
     def set_policy(self, release: Release, mode: str, start: float, length: float) -> None:
         try:
@@ -290,6 +287,34 @@ class MediaService:
             content_type=get_format(recipes.PREVIEW_FORMAT).mime_type,
             filename=recipes.preview_name(track.release, track),
         )
+
+
+def rendition_row(session: Session, master: Upload, fmt_key: str, inputs: str) -> tuple[Rendition, bool]:
+    """The row of this master in this format, and whether it was just created (waiting, with `inputs`).
+    Two requests may race to create it; the loser reads the winner's row instead of failing."""
+    query = select(Rendition).where(Rendition.upload_id == master.id, Rendition.format == fmt_key)
+    found = session.scalar(query)
+    if found is not None:
+        return found, False
+    assert master.track_id is not None
+    row = Rendition(
+        upload_id=master.id,
+        track_id=master.track_id,
+        release_id=master.release_id,
+        format=fmt_key,
+        status=MediaStatus.WAITING,
+        inputs=inputs,
+        generation=0,
+        params={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = session.scalar(query)
+        assert found is not None
+        return found, False
+    return row, True
 
 
 def start_ready_archives(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from storefront.accounts.models import Artist, Label, User
 from storefront.cli.demo import ADMIN, DEMO_ACCOUNTS, FAN
 from storefront.mail.models import MessageStatus, OutboundMessage
-from tests.helpers import fresh, text_of
+from storefront.releases.models import Release, ReleaseStatus
+from tests.helpers import WebClient, fresh, text_of
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,7 +52,9 @@ def test_create_admin_creates_then_promotes(app, db, web):
     assert web.get("/admin/").status_code == 200
 
 
-def test_demo_seeds_once_and_its_accounts_work(app, db, web):
+def test_demo_seeds_once_and_its_accounts_work(make_app, settings, db):
+    app = make_app(extra={**settings.extra, "demo_track_seconds": 2})
+    web = WebClient(app)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and "Demo data added." in first.output
@@ -67,6 +70,15 @@ def test_demo_seeds_once_and_its_accounts_work(app, db, web):
     web.login(ADMIN.email, ADMIN.password)
     assert web.get("/admin/").status_code == 200
     assert "Mara Lind" in text_of(web.get("/labels/harbour-lights"))
+    # Approved releases with real audio, signed and certified, as an artist's would be.
+    assert "3 demo releases synthesised, checked, signed and approved." in first.output
+    releases = db.scalars(select(Release)).all()
+    assert {r.status for r in releases} == {ReleaseStatus.APPROVED}
+    album = next(r for r in releases if r.title == "Kitchen Table Songs")
+    page = text_of(web.get(f"/artists/mara-lind/album/{album.slug}"))
+    assert "Ferry to Styrsö" in page and "Human-made" in page
+    assert web.get(f"/releases/{album.id}/certificate.json").get_json()["files_current"] is True
+    assert all(t.master is not None and t.master.info["format"] == "FLAC" for t in album.tracks)
 
 
 def test_db_upgrade_is_idempotent(app):

@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from storefront.accounts.models import User
+from storefront.audio.tagging import read_tags
 from storefront.db import commit, utcnow
-from storefront.media.models import AlbumArchive, MediaStatus
+from storefront.jobs.interfaces import JobQueue
+from storefront.media.models import AlbumArchive, MediaStatus, Rendition
+from storefront.media.services import MediaService
 from storefront.orders.models import Entitlement, EntitlementSource
 from storefront.releases.models import Release, ReleaseStatus
 from storefront.storage.local import LocalStorage
@@ -251,3 +254,21 @@ def test_previews_are_public_while_on_sale_and_answer_range_requests(app, db, pl
     member = WebClient(app)
     member.login(owner.email, PASSWORD)
     assert member.get(f"/previews/{track.id}").status_code == 303
+
+
+def test_refreshing_a_changed_release_remakes_its_common_formats(db, platform, shop, tmp_path):
+    _, release = shop
+    release = fresh(db).get(Release, release.id)
+    release.tracks[0].title = "Renamed"
+    commit(db)
+    with platform.database.transaction() as session:
+        queue = JobQueue(session, platform.jobs)
+        service = MediaService(session, queue=queue, storage=platform.storage, base_url="http://localhost")
+        service.refresh(session.get(Release, release.id))
+
+    flac = fresh(db).scalars(select(Rendition).where(Rendition.format == "flac")).one()
+    assert flac.status == MediaStatus.READY and flac.generation == 1
+    path = tmp_path / "renamed.flac"
+    with platform.storage.open(flac.key) as fh:
+        path.write_bytes(fh.read())
+    assert read_tags(path)["title"] == "Renamed"
