@@ -289,3 +289,9 @@ def media_panel(release: Release) -> dict[str, Any]:
         rows.append({"track": track, "files": files, "analysis": service.analysis(track)})
     form = PreviewPolicyForm(formdata=None, obj=policy)
     return {"rows": rows, "policy": policy, "form": form}
+
+
+@bp.app_template_global()
+def may_download(release: Release) -> bool:
+    """Whether the person viewing the page may download the release: to show them the way to it."""
+    return can_download(current_user(), release)

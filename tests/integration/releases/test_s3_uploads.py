@@ -73,7 +73,8 @@ def _put_parts(ticket, data: bytes) -> list[dict]:
 
 
 def _keys(platform, prefix: str = "") -> list[str]:
-    return sorted(o.key for o in platform.storage.list_objects(prefix))
+    # Formats and previews made from an accepted master live under media/; these tests look at the masters.
+    return sorted(o.key for o in platform.storage.list_objects(prefix) if not o.key.startswith("media/"))
 
 
 def test_a_master_goes_from_the_browser_to_s3_and_is_moved_after_checking(studio, db, seaweedfs, tmp_path):
