@@ -286,6 +286,12 @@ class AttestationService:
             "signature": attestation.signature,
             "label_countersignature": attestation.label_countersignature,
             "approval": approval,
+            # The artist may change this at any time, so it is stated beside the signed document, not in it.
+            "ai_training": {
+                "opt_in": release.ai_training_opt_in,
+                "terms": release.ai_training_terms if release.ai_training_opt_in else "",
+                "tdm_reservation": 0 if release.ai_training_opt_in else 1,
+            },
         }
 
     def ddex(self, release: Release, *, sender_dpid: str, sender_name: str) -> bytes:

@@ -51,3 +51,25 @@ def test_an_artist_opts_a_release_in_on_their_terms(web, db, platform):
     # Changing one's mind is as easy.
     web.submit(base, {"opt_in": "no", "terms": ""}, action=f"{base}/ai-training")
     assert web.get(f"/artists/open-band/album/{release.slug}").headers["tdm-reservation"] == "1"
+
+
+def test_the_certificate_states_the_ai_training_choice(web, app, db, platform, tmp_path):
+    from tests.factories.attestations import attestation_url, signable_release, signature_form
+
+    owner = make_user(db, platform)
+    artist = make_artist(db, owner, slug="cert-band")
+    release, _ = signable_release(db, artist, tmp_path, tracks=1)
+    web.login(owner.email, PASSWORD)
+    web.submit(attestation_url(artist, release), signature_form())
+    fresh(db).get(type(release), release.id).status = ReleaseStatus.APPROVED
+    db.get(type(release), release.id).approved_at = utcnow()
+    commit(db)
+    certificate = web.get(f"/releases/{release.id}/certificate.json").get_json()
+    assert certificate["ai_training"] == {"opt_in": False, "terms": "", "tdm_reservation": 1}
+    assert "Reserved: no text and data mining" in text_of(web.get(f"/releases/{release.id}/certificate"))
+    base = f"/artists/cert-band/releases/{release.id}"
+    terms = "Academic research only, with credit to the band in every publication."
+    web.submit(base, {"opt_in": "yes", "terms": terms}, action=f"{base}/ai-training")
+    certificate = web.get(f"/releases/{release.id}/certificate.json").get_json()
+    assert certificate["ai_training"] == {"opt_in": True, "terms": terms, "tdm_reservation": 0}
+    assert certificate["files_current"] is True  # the choice is not part of what was signed
