@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..db import utcnow
+from ..db import get_session, utcnow
 from ..web.access import (
     ARTIST_MEMBER,
     ARTIST_OWNER,
@@ -20,12 +20,17 @@ from ..web.access import (
 )
 from ..web.context import actor, profile_service
 from .forms import ConfirmForm, InviteForm, MemberRoleForm, ProfileForm, RosterForm
+from .memberships import MembershipService
 from .models import Artist, Label, MemberRole, RosterLink
 from .services import AccountError
 from .views import _field_error
 
 bp = Blueprint("profiles", __name__)
 ViewResult = Response | str | tuple[str, int]
+
+
+def membership_service() -> MembershipService:
+    return MembershipService(get_session())
 
 
 def _kind_of(profile: Artist | Label) -> str:
@@ -133,7 +138,7 @@ def _set_role(profile: Artist | Label) -> ViewResult:
     if form.validate():
         role = None if form.role.data == "remove" else MemberRole(form.role.data)
         try:
-            profile_service().set_member_role(profile, int(form.user_id.data), role, actor())
+            membership_service().set_member_role(profile, int(form.user_id.data), role, actor())
         except (AccountError, ValueError) as error:
             flash(getattr(error, "message", "That member could not be changed."), "error")
             return _members(profile, status=422)
@@ -165,7 +170,7 @@ def _roster_propose(profile: Artist | Label) -> ViewResult:
         flash(f"No {'artist' if by_label else 'label'} has the address “{other_slug}”.", "error")
         return _members(profile, status=422)
     other = artist if by_label else label
-    link = service.propose_roster(label, artist, actor(), by_label=by_label)
+    link = membership_service().propose_roster(label, artist, actor(), by_label=by_label)
     flash(
         f"{artist.name} is on {label.name}'s roster."
         if link.status.value == "active"
@@ -185,7 +190,7 @@ def _roster_link(profile: Artist | Label, link_id: int) -> RosterLink:
 def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
     link = _roster_link(profile, link_id)
     if ConfirmForm().validate():
-        profile_service().propose_roster(
+        membership_service().propose_roster(
             link.label, link.artist, actor(), by_label=isinstance(profile, Label)
         )
         flash("Roster updated.", "success")
@@ -195,7 +200,7 @@ def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
 def _roster_end(profile: Artist | Label, link_id: int) -> ViewResult:
     link = _roster_link(profile, link_id)
     if ConfirmForm().validate():
-        profile_service().end_roster(link, actor(), by_label=isinstance(profile, Label))
+        membership_service().end_roster(link, actor(), by_label=isinstance(profile, Label))
         flash("Roster link ended.", "success")
     return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
 

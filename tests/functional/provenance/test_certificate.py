@@ -11,7 +11,8 @@ import pytest
 from flask import render_template_string
 from werkzeug.datastructures import FileStorage
 
-from storefront.provenance.ddex import ERN_NAMESPACE, structural_problems
+from storefront.provenance.ddex import ERN_NAMESPACE
+from storefront.provenance.ddex_structure import structural_problems
 from storefront.provenance.signing import PlatformKey
 from storefront.provenance.verification import verify_certificate
 from storefront.releases.models import Release, ReleaseStatus

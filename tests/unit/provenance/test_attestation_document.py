@@ -10,7 +10,8 @@ import stat
 import pytest
 
 from storefront.provenance.canonical import canonical_sha256
-from storefront.provenance.ddex import DdexMessageParties, build_new_release_message, structural_problems
+from storefront.provenance.ddex import DdexMessageParties, build_new_release_message
+from storefront.provenance.ddex_structure import structural_problems
 from storefront.provenance.documents import (
     credits_by_element,
     ddex_release,

@@ -19,8 +19,8 @@ from storefront.provenance.ddex import (
     build_new_release_message,
     check_icpn,
     iso_duration,
-    structural_problems,
 )
+from storefront.provenance.ddex_structure import structural_problems
 
 E = f"{{{ERN_NAMESPACE}}}"
 PARTIES = DdexMessageParties("VELVET-R42-1", "PADPIDA2025010101X", "Velvet Records", "PADPIDA2014120301U",
