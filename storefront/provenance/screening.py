@@ -19,6 +19,7 @@ from ..events import record_event
 from ..jobs.interfaces import JobRegistry
 from ..jobs.runner import JobContext
 from ..releases.models import Upload, UploadKind, UploadStatus
+from ..releases.validation import restore_replaced
 from ..storage.interfaces import ObjectStorage
 from . import fingerprint as fp
 from .screening_catalog import (
@@ -250,13 +251,19 @@ def _reject(session: Session, storage: ObjectStorage, upload: Upload, refusal: O
     source = declared.get("digitalSourceType") or "an AI source type"
     by = declared.get("by") or "an unnamed tool"
     upload.status = UploadStatus.REJECTED
+    restored = restore_replaced(session, storage, upload)
+    advice = (
+        "Remove this file from the release. If the credentials are wrong (a tool wrote them "
+        "without your say), export the master again without them and tell us what happened."
+    )
+    if restored is not None:
+        advice += f" The file it was meant to replace, {restored.original_filename}, is back in its place."
     upload.problems = [
         {
             "code": "ai_declared",
             "message": f"{upload.original_filename}: its content credentials declare AI-generated audio "
             f"({source}, by {by}). Velvet sells only human-made music.",
-            "advice": "Remove this file from the release. If the credentials are wrong (a tool wrote them "
-            "without your say), export the master again without them and tell us what happened.",
+            "advice": advice,
         }
     ]
     for key in upload.info.get("keys") or [upload.final_key]:

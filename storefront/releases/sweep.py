@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..storage.interfaces import ObjectStorage
 from .models import Upload, UploadStatus
 from .uploads import TICKET_SECONDS
+from .validation import KEEP_REPLACED
 
 # Objects younger than this may belong to a transaction that has not committed yet: leave them be.
 GRACE = timedelta(hours=1)
@@ -40,7 +41,8 @@ def sweep(
     live_staging = {u.staging_key for u in uploads if u.status in _LIVE_STAGING}
     live_final: set[str] = set()
     for u in uploads:
-        if u.status == UploadStatus.READY:
+        recently_replaced = u.status == UploadStatus.REPLACED and not _old(u.validated_at, now, KEEP_REPLACED)
+        if u.status == UploadStatus.READY or recently_replaced:
             live_final.update(k for k in u.info.get("keys", [u.final_key]) if k)
     existing: set[str] = set()
 

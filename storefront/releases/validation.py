@@ -7,6 +7,7 @@ import io
 import shutil
 import tempfile
 from dataclasses import asdict
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ MASTER_TYPES = {
 _CHUNK = 1024 * 1024
 # After this many failed tries (storage faults, not bad files) the artist sees a retry button.
 GIVE_UP_AFTER = 5
+# How long a replaced file is kept, so a refused replacement can give way to it again.
+KEEP_REPLACED = timedelta(days=30)
 # Work that follows a file's acceptance, run when the room that does it is installed (registered).
 FOLLOW_UPS = {
     UploadKind.MASTER: ("provenance.screen_upload", "audio.process_master"),
@@ -113,7 +116,10 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
 
 
 def _replace_older(session: Any, storage: ObjectStorage, upload: Upload) -> None:
-    """The new file takes the old one's place; the track keeps its title, ISRC, credits and position."""
+    """The new file takes the old one's place; the track keeps its title, ISRC, credits and position.
+
+    The old file's objects stay for `KEEP_REPLACED` (the sweep removes them later): if the new file is then
+    refused by screening, the old one comes back instead of leaving the track empty."""
     stmt = select(Upload).where(
         Upload.release_id == upload.release_id,
         Upload.kind == upload.kind,
@@ -124,9 +130,23 @@ def _replace_older(session: Any, storage: ObjectStorage, upload: Upload) -> None
         stmt = stmt.where(Upload.track_id == upload.track_id)
     for older in session.scalars(stmt):
         older.status = UploadStatus.REPLACED
-        for key in older.info.get("keys", [older.final_key]):
-            if key:
-                after_commit(session, partial(storage.delete, key))
+
+
+def restore_replaced(session: Any, storage: ObjectStorage, refused: Upload) -> Upload | None:
+    """Put back the file that `refused` had replaced, if its objects are still kept."""
+    stmt = select(Upload).where(
+        Upload.release_id == refused.release_id,
+        Upload.kind == refused.kind,
+        Upload.status == UploadStatus.REPLACED,
+        Upload.id < refused.id,
+    )
+    if refused.kind == UploadKind.MASTER:
+        stmt = stmt.where(Upload.track_id == refused.track_id)
+    previous: Upload | None = session.scalars(stmt.order_by(Upload.id.desc()).limit(1)).first()
+    if previous is None or not previous.final_key or not storage.exists(previous.final_key):
+        return None
+    previous.status = UploadStatus.READY
+    return previous
 
 
 def _check_and_store(

@@ -16,7 +16,7 @@ from storefront.provenance.screening import screen_upload
 from storefront.provenance.screening_catalog import ChromaprintFingerprinter
 from storefront.provenance.screening_models import Fingerprint, ScreeningResult
 from storefront.provenance.screening_queries import highest_severity, results_for_release, screening_health
-from storefront.releases.models import Upload, UploadStatus
+from storefront.releases.models import Track, Upload, UploadStatus
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.provenance import ThrowawayCA, c2pa_sign, gain, manifest, master, trim, write_tags
 from tests.factories.releases import cover_bytes, make_release
@@ -327,3 +327,28 @@ def test_running_again_replaces_results_and_storage_trouble_is_reported(accounts
     assert {r.verdict.value for r in gone.values()} == {"unavailable"}
     assert "no longer in storage" in gone["c2pa"].summary
     assert len(results_for_release(fresh(db), upload.release_id)) == 4
+
+
+def test_a_refused_replacement_gives_the_track_its_previous_master_back(accounts, db, platform, ca, tmp_path):
+    band = accounts("keepers")
+    release = make_release(db, fresh(db).get(Artist, band.artist_id), tracks=1)
+    track_id = release.tracks[0].id
+    good = master(tmp_path / "take1.flac", seed=41, seconds=10)
+    up = Uploader(band.web, release.id, band.slug)
+    up.upload("master", "take1.flac", good.read_bytes(), "audio/flac", track_id=track_id)
+    first = fresh(db).scalar(select(Upload).where(Upload.original_filename == "take1.flac"))
+    assert first.status == UploadStatus.READY
+    signed = c2pa_sign(
+        master(tmp_path / "plain.flac", seed=42, seconds=10),
+        tmp_path / "take2.flac",
+        ca,
+        manifest("trainedAlgorithmicMedia", generator="SongForge AI"),
+    )
+    up.upload("master", "take2.flac", signed.read_bytes(), "audio/flac", track_id=track_id)
+    fresh(db)
+    refused = db.scalar(select(Upload).where(Upload.original_filename == "take2.flac"))
+    assert refused.status == UploadStatus.REJECTED
+    assert "take1.flac, is back in its place" in refused.problems[0]["advice"]
+    back = db.get(Upload, first.id)
+    assert back.status == UploadStatus.READY and platform.storage.exists(back.final_key)
+    assert db.get(Track, track_id).master.id == first.id

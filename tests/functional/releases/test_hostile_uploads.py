@@ -53,8 +53,8 @@ def test_the_hostile_corpus_through_the_upload_flow(web, db, platform, corpus):
         else:
             # Valid controls pass; a later good cover takes the place of an earlier one.
             assert upload.status in (UploadStatus.READY, UploadStatus.REPLACED), upload.original_filename
-            if upload.status == UploadStatus.READY:
-                ready_keys.update(upload.info["keys"])
+            # A replaced file is kept a while, in case its replacement is refused by screening.
+            ready_keys.update(upload.info["keys"])
     stored = {o.key for o in platform.storage.list_objects("releases/")}
     assert stored == ready_keys  # nothing that failed reached the final prefix
     assert list(platform.storage.list_objects("staging/")) == []

@@ -150,7 +150,17 @@ def test_replacing_a_master_keeps_the_tracks_details(web, db, platform, band, tm
         "words",
         1,
     )
+    # The replaced file is kept a while (a refused replacement gives way to it), then swept away.
+    assert platform.storage.exists(replaced.final_key)
+    from datetime import timedelta
+
+    from storefront.db import utcnow
+    from storefront.releases.sweep import sweep
+
+    with platform.database.transaction() as session:
+        sweep(session, platform.storage, now=utcnow() + timedelta(days=31), dry_run=False)
     assert not platform.storage.exists(replaced.final_key)
+    assert platform.storage.exists(current.master.final_key)
 
 
 @pytest.mark.parametrize(
