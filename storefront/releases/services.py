@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Artist, Label, RosterStatus
@@ -60,6 +60,14 @@ def _tags(raw: str) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise ReleaseError(f"Use at most {MAX_TAGS} tags.", "tags")
     return tags
+
+
+def next_track_position(session: Session, release: Release) -> int:
+    """The position after the last track, taken under a lock on the release: two files dropped at once
+    (two requests) must not both become track 1. SQLite serialises writers; PostgreSQL needs the row lock."""
+    session.execute(select(Release.id).where(Release.id == release.id).with_for_update())
+    last = session.scalar(select(func.max(Track.position)).where(Track.release_id == release.id))
+    return int(last or 0) + 1
 
 
 class ReleaseService:
@@ -198,7 +206,7 @@ class ReleaseService:
             raise ReleaseError("Enter the track's title.", "title")
         if len(release.tracks) >= MAX_TRACKS:
             raise ReleaseError(f"A release can have at most {MAX_TRACKS} tracks.", "title")
-        track = Track(title=title[:200], position=len(release.tracks) + 1)
+        track = Track(title=title[:200], position=next_track_position(self.session, release))
         release.tracks.append(track)
         self.session.flush()
         record_event(

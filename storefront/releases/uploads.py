@@ -20,7 +20,7 @@ from ..events import record_event
 from ..jobs.interfaces import JobQueue
 from ..storage.interfaces import MultipartPart, ObjectStorage
 from .models import Release, Track, Upload, UploadKind, UploadStatus
-from .services import EDITABLE, ReleaseError
+from .services import EDITABLE, ReleaseError, next_track_position
 
 VALIDATE_JOB = "releases.validate_upload"
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
@@ -182,7 +182,8 @@ class UploadService:
                     raise ReleaseError("Choose a track of this release.", "file")
             else:
                 # Files dropped on the release become new tracks, named after the files.
-                track = Track(title=title_from_filename(name), position=len(release.tracks) + 1)
+                position = next_track_position(self.session, release)
+                track = Track(title=title_from_filename(name), position=position)
                 release.tracks.append(track)
                 self.session.flush()
         upload = Upload(

@@ -38,18 +38,23 @@ def test_upload_masters_and_cover_fix_the_bad_one(new_page, db, platform, tmp_pa
     with page.expect_navigation():
         page.locator("input[data-upload-kind=master]:not([data-track-id])").set_input_files([good, broken])
         page.wait_for_selector("progress", state="attached")
+    # The two files went up at once, so either may have become track 1.
     tracks = page.locator(".track")
     assert tracks.count() == 2
-    assert "FLAC" in tracks.nth(0).inner_text()
+    assert sorted(tracks.nth(i).inner_text().split("\n")[1][:2] for i in range(2)) == ["1.", "2."]
+    harbour = page.locator(".track", has_text="Harbour Lights")
+    low_tide = page.locator(".track", has_text="Low Tide")
+    assert "FLAC" in harbour.inner_text()
     problem = page.locator(".upload--rejected").inner_text()
     assert "02 Low Tide.wav" in problem and "ends early" in problem
-    assert "no master yet" in tracks.nth(1).inner_text()
+    assert "no master yet" in low_tide.inner_text()
+    place = low_tide.inner_text().split("\n")[1][:2]
 
     # Replace the bad file on its track: the track keeps its place and title.
     with page.expect_navigation():
-        tracks.nth(1).locator("input[type=file]").set_input_files(fixed)
-    assert "WAV" in page.locator(".track").nth(1).inner_text()
-    assert "Low Tide" in page.locator(".track").nth(1).inner_text()
+        low_tide.locator("input[type=file]").set_input_files(fixed)
+    low_tide = page.locator(".track", has_text="Low Tide")
+    assert "WAV" in low_tide.inner_text() and low_tide.inner_text().split("\n")[1][:2] == place
     assert page.locator(".upload--rejected").count() == 0  # the problem is solved, so its notice is gone
 
     with page.expect_navigation():
