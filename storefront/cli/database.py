@@ -19,8 +19,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    """Upgrade to every head: work on separate rooms may add migrations on branches that merge later."""
+def upgrade(url: str, revision: str = "head") -> None:
+    """Upgrade along the one linear history (a second head is an error, caught by the migration test)."""
     command.upgrade(alembic_config(url), revision)
 
 
@@ -33,7 +33,7 @@ db = AppGroup("db", help="Database schema commands.")
 
 
 @db.command("upgrade")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
     """Bring the database schema up to REVISION (default: the newest)."""
     upgrade(_url(), revision)

@@ -1,7 +1,7 @@
 """curation records, entitlements, artist identity, and the AI-training choice of each release
 
-Revision ID: 0004c
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-21 11:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storefront.db
 
-revision = "0004c"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

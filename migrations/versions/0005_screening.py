@@ -1,7 +1,7 @@
 """screening results per file and the catalog's acoustic fingerprints
 
-Revision ID: 0004b
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-22 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storefront.db
 
-revision = "0004b"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

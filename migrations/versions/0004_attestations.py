@@ -1,6 +1,6 @@
 """human-made attestations and labels' attestation requirements
 
-Revision ID: 0004a
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 09:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import storefront.db
 
-revision = "0004a"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """media: renditions, album archives, track analyses and preview policies
 
-Revision ID: 0004d
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-21 12:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storefront.db
 
-revision = "0004d"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
