@@ -110,3 +110,8 @@ class RosterForm(FlaskForm):
     slug = StringField(
         "Address of the profile", [DataRequired("Enter the profile's address."), Length(max=60)]
     )
+
+
+class LabelStandingForm(FlaskForm):
+    verified = BooleanField("Verified by the platform (its vouches verify artists)")
+    trusted_to_approve = BooleanField("Trusted to approve (its staff's approvals are certified)")

@@ -27,9 +27,13 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     # Bumped when the password changes or the account is deleted: every older login and reset link dies.
     auth_version: Mapped[int] = mapped_column(default=1)
+    # Bumped by every email-change request and confirmation: only the latest link can change the address.
+    email_change_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
     deleted_at: Mapped[datetime | None] = mapped_column()
+    # Set by an admin: the account cannot log in, and its sessions ended, until an admin enables it again.
+    disabled_at: Mapped[datetime | None] = mapped_column()
 
     artist_memberships: Mapped[list[ArtistMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -44,7 +48,7 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.deleted_at is None
+        return self.deleted_at is None and self.disabled_at is None
 
 
 class ProfileMixin:
@@ -99,6 +103,11 @@ class ArtistMember(Base):
 
 class Label(ProfileMixin, Base):
     __tablename__ = "labels"
+
+    # Set by a platform admin only. A label vouches for artists only while verified, and its staff's approval
+    # makes the platform sign a certificate only while it is both verified and trusted to approve.
+    verified_at: Mapped[datetime | None] = mapped_column()
+    trusted_to_approve: Mapped[bool] = mapped_column(default=False)
 
     staff: Mapped[list[LabelStaff]] = relationship(back_populates="label", cascade="all, delete-orphan")
     roster_links: Mapped[list[RosterLink]] = relationship(

@@ -15,6 +15,7 @@ from ..events import record_event
 from ..mail.services import MailService
 from .credentials import Passwords, TokenInvalid, Tokens, password_problem
 from .models import MemberRole, User
+from .sessions import SessionService, UserSession
 
 UrlFor = Callable[..., str]
 VERIFY_MAX_AGE = int(timedelta(days=3).total_seconds())
@@ -71,7 +72,10 @@ class AccountService:
         return self.session.get(User, user_id)
 
     # -- sign-up and verification -------------------------------------------------------------------------
-    def sign_up(self, email: str, password: str, display_name: str, actor: Actor) -> User:
+    def sign_up(self, email: str, password: str, display_name: str, actor: Actor) -> User | None:
+        """The new account, or None when the address already has one. The caller must answer both the
+        same way, so that the form does not tell strangers which addresses have accounts: the owner is
+        mailed a notice instead."""
         email = normalise_email(email)
         display_name = display_name.strip()
         if not display_name:
@@ -80,11 +84,29 @@ class AccountService:
             raise AccountError("Use at most 80 characters.", "display_name")
         if problem := password_problem(password, email=email):
             raise AccountError(problem, "password")
-        if self.by_email(email) is not None:
-            raise AccountError(
-                "An account with this email already exists. Log in or reset your password.", "email"
+        password_hash = self.passwords.hash(password)  # in both cases, so both take as long
+        existing = self.by_email(email)
+        if existing is not None:
+            if existing.is_active:
+                self.mail.send(
+                    "signup_existing",
+                    existing.email,
+                    "Someone tried to sign up with your address",
+                    "signup_existing",
+                    user=existing,
+                    login_link=self.url_for("accounts.login"),
+                    reset_link=self.url_for("accounts.forgot_password"),
+                )
+            record_event(
+                self.session,
+                "user:signup_for_existing_address",
+                subject_type="user",
+                subject_id=existing.id,
+                actor_id=None,
+                ip_hash=actor.ip_hash,
             )
-        user = User(email=email, display_name=display_name, password_hash=self.passwords.hash(password))
+            return None
+        user = User(email=email, display_name=display_name, password_hash=password_hash)
         self.session.add(user)
         self.session.flush()
         record_event(
@@ -181,16 +203,23 @@ class AccountService:
         return user
 
     # -- changes from the account page --------------------------------------------------------------------
-    def change_password(self, user: User, current: str, new_password: str, actor: Actor) -> None:
+    def change_password(
+        self, user: User, current: str, new_password: str, actor: Actor, *, keep: UserSession | None = None
+    ) -> None:
+        """Change the password and end every other session; `keep` is the session making the change."""
         if not self.passwords.verify(user.password_hash, current):
             raise AccountError("Your current password is not right.", "current_password")
-        self._set_password(user, new_password, actor, tag="user:password_changed")
+        self._set_password(user, new_password, actor, tag="user:password_changed", keep=keep)
 
-    def _set_password(self, user: User, new_password: str, actor: Actor, *, tag: str) -> None:
+    def _set_password(
+        self, user: User, new_password: str, actor: Actor, *, tag: str, keep: UserSession | None = None
+    ) -> None:
         if problem := password_problem(new_password, email=user.email):
             raise AccountError(problem, "new_password" if tag == "user:password_changed" else "password")
         user.password_hash = self.passwords.hash(new_password)
         user.auth_version += 1
+        # Whoever had the old password may still hold a session: it ends with the old password.
+        SessionService(self.session).end_all(user, keep=keep)
         record_event(
             self.session,
             tag,
@@ -208,7 +237,12 @@ class AccountService:
             raise AccountError("This is already your email address.", "new_email")
         if self.by_email(new_email) is not None:
             raise AccountError("Another account uses this address.", "new_email")
-        token = self.tokens.make("change-email", {"uid": user.id, "email": new_email, "v": user.auth_version})
+        # A new request makes every earlier link useless: only the address asked for last can be confirmed.
+        user.email_change_version += 1
+        token = self.tokens.make(
+            "change-email",
+            {"uid": user.id, "email": new_email, "v": user.auth_version, "ev": user.email_change_version},
+        )
         self.mail.send(
             "change_email",
             new_email,
@@ -231,13 +265,22 @@ class AccountService:
     def confirm_email_change(self, token: str, actor: Actor) -> User:
         data = self.tokens.load("change-email", token, max_age=VERIFY_MAX_AGE)
         user = self.get(int(data.get("uid", 0)))
-        if user is None or not user.is_active or user.auth_version != data.get("v"):
-            raise TokenInvalid("This link is no longer valid for your account.")
+        if (
+            user is None
+            or not user.is_active
+            or user.auth_version != data.get("v")
+            or user.email_change_version != data.get("ev")
+        ):
+            raise TokenInvalid(
+                "This link is no longer valid: it was used already, or a newer change was asked for. "
+                "Use the newest link, or ask again from your account page."
+            )
         new_email = str(data.get("email", ""))
         if self.by_email(new_email) is not None:
             raise TokenInvalid("Another account now uses this address.")
         old = user.email
         user.email = new_email
+        user.email_change_version += 1  # the link works once
         user.email_verified_at = utcnow()
         record_event(
             self.session,
@@ -249,6 +292,27 @@ class AccountService:
             data={"from_domain": old.rsplit("@", 1)[-1]},
         )
         return user
+
+    # -- administration ------------------------------------------------------------------------------
+    def set_disabled(self, user: User, disabled: bool, actor: Actor) -> None:
+        """An admin stops an account from logging in (its sessions end at once), or lets it in again."""
+        if user.deleted_at is not None:
+            raise AccountError("This account is deleted.")
+        if actor.user_id == user.id:
+            raise AccountError("You cannot disable your own account.")
+        if disabled == (user.disabled_at is not None):
+            return
+        user.disabled_at = utcnow() if disabled else None
+        if disabled:
+            SessionService(self.session).end_all(user)
+        record_event(
+            self.session,
+            "user:disabled" if disabled else "user:enabled",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+        )
 
     # -- deletion ------------------------------------------------------------------------------------
     def sole_owner_of(self, user: User) -> list[str]:
@@ -290,6 +354,7 @@ class AccountService:
         user.is_admin = False
         user.auth_version += 1
         user.deleted_at = utcnow()
+        SessionService(self.session).end_all(user)
         record_event(
             self.session,
             "user:deleted",

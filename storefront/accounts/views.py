@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ..db import get_session
 from ..web.access import LOGGED_IN, PUBLIC, access, current_user, safe_next
 from ..web.context import account_service, actor, client_ip, platform
+from ..web.login_limits import LoginAttempt, LoginLimits
+from ..web.ratelimit import key_part
 from .credentials import TokenInvalid
 from .forms import (
     ChangeEmailForm,
@@ -21,6 +24,7 @@ from .forms import (
 )
 from .models import User
 from .services import AccountError
+from .sessions import SessionService, UserSession
 
 bp = Blueprint("accounts", __name__)
 ViewResult = Response | str | tuple[str, int]
@@ -51,19 +55,31 @@ def _too_many(retry_after: int) -> Response:
 
 
 def _limited(action: str, email: str | None = None) -> Response | None:
-    keys = [f"{action}:ip:{client_ip()}"]
+    keys = [f"{action}:ip:{key_part(client_ip())}"]
     if email:
-        keys.append(f"{action}:account:{email.strip().lower()}")
+        keys.append(f"{action}:account:{key_part(email)}")
     verdict = platform().limiter.hit(*keys)
     return None if verdict.allowed else _too_many(verdict.retry_after)
 
 
 def _log_in(user: User) -> None:
     # A fresh session on every log-in: nothing an attacker planted before it survives.
+    previous: UserSession | None = g.get("user_session")
+    sessions = SessionService(get_session())
+    if previous is not None:
+        sessions.end(previous)
+    started = sessions.start(user, user_agent=request.user_agent.string, ip_hash=actor().ip_hash)
     session.clear()
     session["uid"] = user.id
+    session["sid"] = started.token
     session["av"] = user.auth_version
     session.permanent = True
+    g.user_session = started.row
+
+
+def _current_session() -> UserSession | None:
+    found: UserSession | None = g.get("user_session")
+    return found
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -75,19 +91,15 @@ def signup() -> ViewResult:
             return refused
         if form.validate():
             try:
-                user = account_service().sign_up(
+                account_service().sign_up(
                     form.email.data, form.password.data, form.display_name.data, actor()
                 )
             except AccountError as error:
                 _field_error(form, error)
             else:
-                _log_in(user)
-                flash(
-                    f"Welcome, {user.display_name}. We sent a link to {user.email}: open it to confirm your "
-                    "address.",
-                    "success",
-                )
-                return redirect(url_for("accounts.unverified"))
+                # The same page whether or not the address had an account already (its owner gets a
+                # notice instead): the form must not tell strangers who has an account here.
+                return render_template("accounts/signup_sent.html", email=form.email.data.strip())
         return render_template("accounts/signup.html", form=form), 422
     return render_template("accounts/signup.html", form=form)
 
@@ -99,16 +111,26 @@ def login() -> ViewResult:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"), "")
         return render_template("accounts/login.html", form=form)
-    if refused := _limited("login", form.email.data):
-        return refused
     if form.validate():
+        service = account_service()
+        owner = service.by_email(form.email.data.strip())
+        known = SessionService(get_session()).known_address(owner, actor().ip_hash)
+        attempt = LoginAttempt(form.email.data, client_ip(), known_address=known)
+        limits = LoginLimits(platform().limiter)
+        verdict = limits.check(attempt)
+        if not verdict.allowed:
+            return _too_many(verdict.retry_after)
         try:
-            user = account_service().authenticate(form.email.data, form.password.data, actor())
+            user = service.authenticate(form.email.data, form.password.data, actor())
         except AccountError as error:
+            limits.failed(attempt)
             _field_error(form, error)
         else:
+            limits.succeeded(attempt)
             _log_in(user)
-            return redirect(safe_next(form.next.data, url_for("catalog.home")))
+            # Artists land on their releases; fans where they always did. A page asked for comes first.
+            landing = url_for("dashboard.index") if user.artist_memberships else url_for("catalog.home")
+            return redirect(safe_next(form.next.data, landing))
     return render_template("accounts/login.html", form=form), 422
 
 
@@ -116,6 +138,8 @@ def login() -> ViewResult:
 @access(PUBLIC)
 def logout() -> Response:
     if ConfirmForm().validate_on_submit():
+        if (ending := _current_session()) is not None:
+            SessionService(get_session()).end(ending)
         session.clear()
         flash("You are logged out.", "info")
     return redirect(url_for("catalog.home"))
@@ -147,7 +171,10 @@ def verify_email(token: str) -> ViewResult:
             user = account_service().verify_email(token)
         except TokenInvalid as error:
             return render_template("accounts/token_problem.html", message=error.reason), 400
-        flash(f"Thank you: {user.email} is confirmed.", "success")
+        flash(
+            f"Thank you: {user.email} is confirmed." + ("" if current_user() else " You can log in now."),
+            "success",
+        )
         return redirect(url_for("accounts.account") if current_user() else url_for("accounts.login"))
     return render_template(
         "accounts/confirm.html",
@@ -196,12 +223,58 @@ def reset_password(token: str) -> ViewResult:
     return render_template("accounts/reset.html", form=form)
 
 
+def _account_page(
+    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+) -> str:
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "accounts/account.html",
+        password_form=password_form or ChangePasswordForm(),
+        email_form=email_form or ChangeEmailForm(),
+        sessions_form=ConfirmForm(),
+        active_sessions=SessionService(get_session()).active_for(user),
+        this_session=_current_session(),
+    )
+
+
 @bp.get("/account")
 @access(LOGGED_IN)
 def account() -> ViewResult:
-    return render_template(
-        "accounts/account.html", password_form=ChangePasswordForm(), email_form=ChangeEmailForm()
-    )
+    return _account_page()
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@access(LOGGED_IN)
+def end_session(session_id: int) -> ViewResult:
+    user = current_user()
+    assert user is not None
+    if not ConfirmForm().validate():
+        abort(400)
+    sessions = SessionService(get_session())
+    found = next((s for s in sessions.active_for(user) if s.id == session_id), None)
+    if found is None:
+        abort(404)
+    sessions.end(found)
+    if found is _current_session():
+        session.clear()
+        flash("You are logged out.", "info")
+        return redirect(url_for("accounts.login"))
+    flash(f"The session on {found.user_agent} is ended.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sessions/end-all")
+@access(LOGGED_IN)
+def end_all_sessions() -> ViewResult:
+    user = current_user()
+    assert user is not None
+    if not ConfirmForm().validate():
+        abort(400)
+    SessionService(get_session()).end_all(user)
+    session.clear()
+    flash("You are logged out everywhere, on this device too.", "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.post("/account/password")
@@ -213,7 +286,7 @@ def change_password() -> ViewResult:
     if form.validate():
         try:
             account_service().change_password(
-                user, form.current_password.data, form.new_password.data, actor()
+                user, form.current_password.data, form.new_password.data, actor(), keep=_current_session()
             )
         except AccountError as error:
             _field_error(form, error)
@@ -221,7 +294,7 @@ def change_password() -> ViewResult:
             session["av"] = user.auth_version
             flash("Your password is changed. Other devices are logged out.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", password_form=form, email_form=ChangeEmailForm()), 422
+    return _account_page(password_form=form), 422
 
 
 @bp.post("/account/email")
@@ -242,7 +315,7 @@ def change_email() -> ViewResult:
         else:
             flash(f"We sent a link to {new_email}. Your address changes when you open it.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", password_form=ChangePasswordForm(), email_form=form), 422
+    return _account_page(email_form=form), 422
 
 
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])

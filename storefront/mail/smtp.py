@@ -11,6 +11,10 @@ from urllib.parse import unquote, urlsplit
 from .interfaces import Envelope, MailHealth
 
 
+class InsecureSmtpServer(smtplib.SMTPException):
+    """The server does not offer STARTTLS, so logging in would send the password in clear text."""
+
+
 class SmtpTransport:
     backend_name = "smtp"
     keeps_messages = False
@@ -31,10 +35,20 @@ class SmtpTransport:
         if self.implicit_tls:
             return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        client.ehlo()
-        if client.has_extn("starttls"):
-            client.starttls(context=context)
+        try:
             client.ehlo()
+            if client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            elif self.username:
+                # Never fall back to clear text with credentials: anyone on the path would read them.
+                raise InsecureSmtpServer(
+                    f"the mail server {self.host}:{self.port} does not offer STARTTLS, so the password "
+                    "will not be sent; enable STARTTLS on it or use an smtps:// URL"
+                )
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def deliver(self, envelope: Envelope) -> None:

@@ -1,27 +1,19 @@
-"""Fixed-window rate limits: in the database for several worker processes, in memory for the embedded one."""
+"""Fixed-window rate limits counted by `limits`: in memory for the embedded server, in Redis for workers."""
 
 from __future__ import annotations
 
-import math
-import threading
+import hashlib
+import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from sqlalchemy import Engine, Integer, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
-from ..db import Base
-
-
-class RateLimitCounter(Base):
-    __tablename__ = "rate_limit_counters"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(default=0)
+log = logging.getLogger(__name__)
+NAMESPACE = "velvet"
 
 
 @dataclass(frozen=True)
@@ -30,83 +22,73 @@ class Verdict:
     retry_after: int
 
 
-class RateLimiter(Protocol):
-    limit: int
-    window: int
+def key_part(value: str) -> str:
+    """A short digest for a key: addresses and emails are not kept readable in the shared store."""
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+
+
+def build_storage(url: str) -> Storage:
+    if url.startswith("memory://"):
+        storage = storage_from_string(url, wrap_exceptions=True)
+    else:
+        # Short timeouts: a slow Redis must not hold every log-in for the default minute.
+        storage = storage_from_string(
+            url, wrap_exceptions=True, key_prefix=NAMESPACE, socket_connect_timeout=2, socket_timeout=2
+        )
+    if not isinstance(storage, Storage):
+        raise ValueError(f"{url.split(':', 1)[0]}: not a storage for synchronous code")
+    return storage
+
+
+class RateLimiter:
+    """Counts attempts per key in fixed windows that start with the first attempt.
+
+    `hit` and `reset` use the configured `limit` per `window` seconds; the `*_with` methods take another
+    limit, for policies made of several limits (see web/login_limits.py). When the store cannot be reached
+    the attempt is allowed and the failure logged: a Redis outage must not lock everybody out."""
+
+    def __init__(self, storage: Storage, *, limit: int, window: int) -> None:
+        self.storage = storage
+        self.limit = limit
+        self.window = window
+        self._strategy = FixedWindowRateLimiter(storage)
+
+    def item(self, limit: int | None = None, window: int | None = None) -> RateLimitItem:
+        return RateLimitItemPerSecond(limit or self.limit, window or self.window, namespace=NAMESPACE)
 
     def hit(self, *keys: str) -> Verdict:
         """Count one attempt against every key; refused when any key is over its limit."""
-        ...
-
-    def reset(self, *keys: str) -> None: ...
-
-
-def _window(now: float, window: int) -> tuple[int, int]:
-    start = int(now // window * window)
-    return start, max(1, math.ceil(start + window - now))
-
-
-class MemoryRateLimiter:
-    """For the embedded default, which serves from one process. (On SQLite a second connection would wait
-    behind the request's own write lock, so the counts cannot live in that database.)"""
-
-    def __init__(self, *, limit: int, window: int, clock: Callable[[], float] = time.time) -> None:
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._counts: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, *keys: str) -> Verdict:
-        start, retry_after = _window(self._clock(), self.window)
-        with self._lock:
-            for old in [k for k in self._counts if k[1] < start]:
-                del self._counts[old]
-            worst = 0
-            for key in keys:
-                count = self._counts.get((key, start), 0) + 1
-                self._counts[(key, start)] = count
-                worst = max(worst, count)
-        return Verdict(worst <= self.limit, retry_after)
+        verdicts = [self.hit_with(self.item(), key) for key in keys]
+        refused = [v.retry_after for v in verdicts if not v.allowed]
+        return Verdict(not refused, max(refused, default=0))
 
     def reset(self, *keys: str) -> None:
-        with self._lock:
-            for stored in [k for k in self._counts if k[0] in keys]:
-                del self._counts[stored]
+        for key in keys:
+            self.clear_with(self.item(), key)
 
+    def hit_with(self, item: RateLimitItem, key: str) -> Verdict:
+        try:
+            allowed = self._strategy.hit(item, key)
+            return Verdict(allowed, 0 if allowed else self._retry_after(item, key))
+        except StorageError:
+            log.exception("rate limit store unavailable; allowing the attempt")
+            return Verdict(True, 0)
 
-class DatabaseRateLimiter:
-    """Shared by every worker process. Counts in its own short transaction: a refused log-in must still
-    count, even though its request rolls back."""
+    def test_with(self, item: RateLimitItem, key: str) -> Verdict:
+        """Whether one more attempt would be allowed, without counting one."""
+        try:
+            allowed = self._strategy.test(item, key)
+            return Verdict(allowed, 0 if allowed else self._retry_after(item, key))
+        except StorageError:
+            log.exception("rate limit store unavailable; allowing the attempt")
+            return Verdict(True, 0)
 
-    def __init__(
-        self, engine: Engine, *, limit: int, window: int, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.engine = engine
-        self.limit = limit
-        self.window = window
-        self._clock = clock
+    def clear_with(self, item: RateLimitItem, key: str) -> None:
+        try:
+            self._strategy.clear(item, key)
+        except StorageError:
+            log.exception("rate limit store unavailable; a counter was not cleared")
 
-    def hit(self, *keys: str) -> Verdict:
-        window_start, retry_after = _window(self._clock(), self.window)
-        worst = 0
-        with self.engine.begin() as conn:
-            stmt_cls = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-            for key in keys:
-                values = {"key": key[:200], "window_start": window_start, "count": 1}
-                stmt: Any = stmt_cls(RateLimitCounter).values(**values)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["key", "window_start"],
-                    set_={"count": RateLimitCounter.count + 1},
-                ).returning(RateLimitCounter.count)
-                worst = max(worst, int(conn.execute(stmt).scalar_one()))
-            # Old windows are worth nothing; clearing them here keeps the table small without a cron job.
-            conn.execute(
-                delete(RateLimitCounter).where(RateLimitCounter.window_start < window_start - self.window)
-            )
-        return Verdict(worst <= self.limit, retry_after)
-
-    def reset(self, *keys: str) -> None:
-        with self.engine.begin() as conn:
-            for key in keys:
-                conn.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+    def _retry_after(self, item: RateLimitItem, key: str) -> int:
+        reset_at = self._strategy.get_window_stats(item, key).reset_time
+        return max(1, int(reset_at - time.time()) + 1)

@@ -123,3 +123,22 @@ def test_sole_owner_of_a_shared_profile_cannot_delete(web, db, platform):
     assert response.status_code == 422 and "only owner of The Duo" in text_of(response)
     fresh(db)
     assert db.get(User, owner.id).deleted_at is None
+
+
+def test_a_second_email_change_request_kills_the_first_link(web, app, db, platform):
+    user = make_user(db, platform, email="first@example.com")
+    web.login(user.email, PASSWORD)
+    for address in ("typo@exmaple.com", "right@example.com"):
+        data = {"new_email": address, "password": PASSWORD}
+        response = web.submit("/account", data, action="/account/email")
+        assert response.status_code == 302
+    first_link = last_link(app, "typo@exmaple.com")
+    second_link = last_link(app, "right@example.com")
+
+    response = web.submit(first_link)
+    assert response.status_code == 400 and "newer change was asked for" in text_of(response)
+    assert fresh(db).get(User, user.id).email == "first@example.com"
+    assert web.submit(second_link).status_code == 302
+    assert fresh(db).get(User, user.id).email == "right@example.com"
+    # And a link works only once.
+    assert web.submit(second_link).status_code == 400
