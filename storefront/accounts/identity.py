@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
-import socket
 import unicodedata
-import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -16,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..events import record_event
-from .models import Artist, Label, RosterStatus
+from .models import Artist, Label, RosterStatus, User
 from .services import AccountError, Actor
+from .website import WebsiteFetcher
 
 WELL_KNOWN_PATH = "/.well-known/velvet-artist.txt"
-MAX_BODY = 4096
 Fetcher = Callable[[str], str]
 
 
@@ -57,22 +54,47 @@ def look_alike(session: Session, name: str, *, excluding: int | None = None) -> 
     return None
 
 
-def fetch_public(url: str, *, allow_private: bool = False, timeout: float = 5.0) -> str:
-    """GET a short text from a public web address; refuses addresses inside private networks."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AccountError("Give the address of your website, starting with https://.", "website")
-    if not allow_private:
-        for info in socket.getaddrinfo(parts.hostname, parts.port or 443):
-            address = ipaddress.ip_address(info[4][0])
-            if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-                raise AccountError("That address is not a public website.", "website")
-    request = urllib.request.Request(url, headers={"User-Agent": "Velvet artist verification"})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            return str(response.read(MAX_BODY).decode("utf-8", "replace"))
-    except OSError as exc:
-        raise AccountError(f"We could not read {url} ({exc.__class__.__name__}).", "website") from None
+def look_alike_profile(
+    session: Session, name: str, slug: str, *, excluding: int | None = None
+) -> Artist | None:
+    """A verified artist that this name or this address could be taken for."""
+    return look_alike(session, name, excluding=excluding) or look_alike(session, slug, excluding=excluding)
+
+
+def held_reason(similar: Artist) -> str:
+    return f"The name is close to the verified artist “{similar.name}”."
+
+
+def recheck_after_rename(session: Session, artist: Artist, actor: Actor) -> None:
+    """A new name or address is a new identity claim: verification is earned again, look-alikes are held."""
+    if artist.verified_at is not None:
+        artist.verified_at, artist.verified_by, artist.verified_detail = None, None, ""
+        record_event(
+            session,
+            "artist:verification_dropped",
+            subject_type="artist",
+            subject_id=artist.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"why": "renamed"},
+        )
+    similar = look_alike_profile(session, artist.name, artist.slug, excluding=artist.id)
+    if similar is not None and artist.hold_reason is None:
+        artist.hold_reason = held_reason(similar)
+        record_event(
+            session,
+            "artist:held",
+            subject_type="artist",
+            subject_id=artist.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"similar_to": similar.id},
+        )
+
+
+def fetch_public(url: str, *, fetcher: WebsiteFetcher | None = None) -> str:
+    """GET a short text from a public web address; see WebsiteFetcher for what is refused."""
+    return (fetcher or WebsiteFetcher())(url)
 
 
 class IdentityService:
@@ -81,8 +103,14 @@ class IdentityService:
         self.fetch = fetch
 
     def _verify(self, artist: Artist, actor: Actor, method: str, detail: str) -> None:
+        # A vouch or a website proves who runs the profile, not that its name is not someone else's: a held
+        # profile stays held until a platform curator clears it, and is verified only after that.
+        if artist.hold_reason:
+            raise AccountError(
+                f"{artist.name} is held for review: {artist.hold_reason} A platform curator has to clear "
+                "the hold before it can be verified."
+            )
         artist.verified_at, artist.verified_by, artist.verified_detail = utcnow(), method, detail[:300]
-        artist.hold_reason = None
         record_event(
             self.session,
             "artist:verified",
@@ -99,11 +127,30 @@ class IdentityService:
             link.label_id == label.id and link.status == RosterStatus.ACTIVE for link in artist.roster_links
         ):
             raise AccountError(f"{artist.name} is not on {label.name}'s roster.")
+        if label.verified_at is None:
+            raise AccountError(
+                f"{label.name} is not verified by the platform yet, so its vouch can't verify an artist."
+            )
+        if any(member.user_id == actor.user_id for member in artist.members):
+            raise AccountError(
+                f"You are a member of {artist.name}, so your vouch does not count. Another member of "
+                f"{label.name}'s staff, or the artist's own website, can verify it."
+            )
         self._verify(artist, actor, "label", label.name)
 
     def start_website_check(self, artist: Artist, actor: Actor, website: str) -> str:
-        parts = urlsplit(website.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(website.strip())
+            parts.port  # noqa: B018 - a port beyond 65535 raises here, not on the first check
+        except ValueError:
+            parts = urlsplit("")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or len(parts.netloc) > 200
+        ):
             raise AccountError("Give the address of your website, starting with https://.", "website")
         artist.website_url = f"{parts.scheme}://{parts.netloc}"
         artist.website_token = artist.website_token or f"velvet-artist-{secrets.token_urlsafe(18)}"
@@ -120,11 +167,14 @@ class IdentityService:
         self._verify(artist, actor, "website", artist.website_url)
 
     def hold_if_look_alike(self, artist: Artist) -> None:
-        similar = look_alike(self.session, artist.name, excluding=artist.id)
-        if similar is not None and artist.verified_at is None:
-            artist.hold_reason = f"The name is close to the verified artist “{similar.name}”."
+        similar = look_alike_profile(self.session, artist.name, artist.slug, excluding=artist.id)
+        if similar is not None and artist.verified_at is None and artist.hold_reason is None:
+            artist.hold_reason = held_reason(similar)
 
-    def clear_hold(self, artist: Artist, actor: Actor) -> None:
+    def clear_hold(self, artist: Artist, curator: User, actor: Actor) -> None:
+        """Only a platform curator lifts a hold; a label's vouch or a website never does."""
+        if not curator.is_admin:
+            raise AccountError("Only a platform curator can clear a hold.")
         artist.hold_reason = None
         record_event(
             self.session,
@@ -134,3 +184,36 @@ class IdentityService:
             actor_id=actor.user_id,
             ip_hash=actor.ip_hash,
         )
+
+    # -- labels: what the platform says about them -------------------------------------------------------
+    def set_label_standing(
+        self, label: Label, admin: User, actor: Actor, *, verified: bool, trusted_to_approve: bool
+    ) -> list[str]:
+        """Verify a label (its vouches count) and trust it to approve (its approvals are certified).
+
+        Only platform admins decide this; trust needs verification, so withdrawing one withdraws both.
+        Returns the audit tags recorded, one per change.
+        """
+        if not admin.is_admin:
+            raise AccountError("Only a platform admin can verify a label or trust it to approve.")
+        if trusted_to_approve and not verified:
+            raise AccountError(f"Verify {label.name} before trusting it to approve releases.")
+        changes = []
+        if verified != (label.verified_at is not None):
+            label.verified_at = utcnow() if verified else None
+            changes.append("label:verified" if verified else "label:verification_withdrawn")
+        if trusted_to_approve != label.trusted_to_approve:
+            label.trusted_to_approve = trusted_to_approve
+            changes.append(
+                "label:approval_trusted" if trusted_to_approve else "label:approval_trust_withdrawn"
+            )
+        for tag in changes:
+            record_event(
+                self.session,
+                tag,
+                subject_type="label",
+                subject_id=label.id,
+                actor_id=actor.user_id,
+                ip_hash=actor.ip_hash,
+            )
+        return changes

@@ -5,20 +5,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from ..db import get_session
-from ..web.access import ADMIN, ARTIST_OWNER, LABEL_STAFF, access
+from ..web.access import ADMIN, ARTIST_OWNER, LABEL_STAFF, access, current_user
 from ..web.context import actor, platform
+from .forms import LabelStandingForm
 from .identity import WELL_KNOWN_PATH, IdentityService, fetch_public
-from .models import Artist
+from .models import Artist, Label
 from .services import AccountError
 
 bp = Blueprint("identity", __name__)
 
 
 def identity_service() -> IdentityService:
-    allow_private = bool(platform().settings.extra.get("allow_private_fetch", False))
-    return IdentityService(get_session(), fetch=lambda url: fetch_public(url, allow_private=allow_private))
+    fetcher = platform().website_fetcher
+    return IdentityService(get_session(), fetch=lambda url: fetch_public(url, fetcher=fetcher))
 
 
 @bp.route("/artists/<slug>/identity", methods=["GET", "POST"])
@@ -72,6 +74,40 @@ def clear_hold(artist_id: int) -> ResponseReturnValue:
     if artist is None:
         abort(404)
     if FlaskForm().validate_on_submit():
-        identity_service().clear_hold(artist, actor())
+        user = current_user()
+        assert user is not None
+        identity_service().clear_hold(artist, user, actor())
         flash(f"{artist.name} may release.", "success")
     return redirect(url_for("identity.holds"))
+
+
+@bp.get("/admin/labels")
+@access(ADMIN)
+def labels() -> str:
+    found = get_session().scalars(select(Label).order_by(Label.name, Label.id)).all()
+    return render_template("admin/labels.html", labels=found)
+
+
+@bp.post("/admin/labels/<int:label_id>/standing")
+@access(ADMIN)
+def label_standing(label_id: int) -> ResponseReturnValue:
+    label = get_session().get(Label, label_id)
+    if label is None:
+        abort(404)
+    form = LabelStandingForm()
+    if form.validate():
+        user = current_user()
+        assert user is not None
+        try:
+            changes = identity_service().set_label_standing(
+                label,
+                user,
+                actor(),
+                verified=bool(form.verified.data),
+                trusted_to_approve=bool(form.trusted_to_approve.data),
+            )
+        except AccountError as error:
+            flash(error.message, "error")
+            return redirect(url_for("identity.labels"))
+        flash(f"{label.name}: saved." if changes else f"{label.name}: nothing changed.", "success")
+    return redirect(url_for("identity.labels"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 
 import pytest
 from sqlalchemy import select
 
 from storefront.accounts.models import Artist, RosterLink
+from storefront.accounts.website import WebsiteFetcher
 from storefront.db import commit, utcnow
 from tests.factories.accounts import PASSWORD, make_artist, make_label, make_user
 from tests.helpers import WebClient, fresh, text_of
@@ -41,6 +43,7 @@ def website():
 def test_a_label_vouches_for_an_artist_on_its_roster(web, app, db, platform):
     staff = make_user(db, platform)
     label = make_label(db, staff, name="Tidal", slug="tidal")
+    label.verified_at = utcnow()  # only a label the platform verified can vouch
     owner = make_user(db, platform)
     artist = make_artist(db, owner, name="Kelp", slug="kelp")
     stranger_artist = make_artist(db, make_user(db, platform), slug="not-ours")
@@ -56,14 +59,9 @@ def test_a_label_vouches_for_an_artist_on_its_roster(web, app, db, platform):
     assert "verified artist" in text_of(WebClient(app).get("/artists/kelp"))
 
 
-def test_an_artist_proves_control_of_their_website(make_app, db, website):
-    app = make_app(
-        extra={
-            "password_hashing": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-            "allow_private_fetch": True,
-        }
-    )
-    platform = app.extensions["storefront"]
+def test_an_artist_proves_control_of_their_website(app, db, platform, website):
+    # The artist's website runs on loopback here; only tests may reach it.
+    platform.website_fetcher = WebsiteFetcher(allow_loopback=True)
     state, site = website
     owner = make_user(db, platform)
     artist = make_artist(db, owner, slug="own-site")
@@ -78,6 +76,45 @@ def test_an_artist_proves_control_of_their_website(make_app, db, website):
     assert web.submit("/artists/own-site/identity", {"action": "check"}).status_code == 302
     verified = fresh(db).get(Artist, artist.id)
     assert verified.verified_by == "website" and verified.verified_detail == site
+
+
+def test_a_name_that_resolves_inside_our_network_is_not_fetched(web, db, platform, website):
+    _, site = website
+    port = site.rsplit(":", 1)[1]
+    # The name answers with a loopback address, as a rebinding attacker's DNS would.
+    platform.website_fetcher = WebsiteFetcher(resolver=lambda host, _port: ["127.0.0.1"])
+    owner = make_user(db, platform)
+    artist = make_artist(db, owner, slug="rebound")
+    web.login(owner.email, PASSWORD)
+    web.submit("/artists/rebound/identity", {"website": f"http://rebound.example:{port}"})
+    refused = web.submit("/artists/rebound/identity", {"action": "check"})
+    assert refused.status_code == 422 and "not a public website" in text_of(refused)
+    assert fresh(db).get(Artist, artist.id).verified_at is None
+
+
+@pytest.mark.parametrize(
+    ("website", "message"),
+    [
+        ("https://bnad-name.invalid:8443", "We could not find bnad-name.invalid. Check the spelling"),
+        ("https://[::1", "starting with https://"),
+        ("https://band.example:99999", "starting with https://"),
+    ],
+)
+def test_a_mistyped_website_gets_a_message(web, db, platform, website, message):
+    platform.website_fetcher = WebsiteFetcher(resolver=_no_such_name)
+    owner = make_user(db, platform)
+    make_artist(db, owner, slug="typo")
+    web.login(owner.email, PASSWORD)
+    given = web.submit("/artists/typo/identity", {"website": website})
+    if given.status_code == 302:
+        given = web.submit("/artists/typo/identity", {"action": "check"})
+    page = text_of(given)
+    assert given.status_code == 422 and message in page
+    assert "gaierror" not in page and "Error" not in page
+
+
+def _no_such_name(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 
 def test_private_addresses_are_not_fetched(web, db, platform, website):
