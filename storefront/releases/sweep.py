@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..storage.interfaces import ObjectStorage
 from .models import Upload, UploadStatus
+from .upload_names import addressable, form_prefix
 from .uploads import TICKET_SECONDS
 from .validation import KEEP_REPLACED
 
@@ -39,6 +40,11 @@ def sweep(
     report = SweepReport(dry_run)
     uploads = list(session.scalars(select(Upload)))
     live_staging = {u.staging_key for u in uploads if u.status in _LIVE_STAGING}
+    # A plain form's file lands under its upload's prefix, named after itself, and the app learns the key
+    # only when the artist confirms: until then anything under the prefix may be it.
+    pending_prefixes = tuple(
+        prefix for u in uploads if u.status == UploadStatus.AWAITING and (prefix := form_prefix(u))
+    )
     live_final: set[str] = set()
     for u in uploads:
         recently_replaced = u.status == UploadStatus.REPLACED and not _old(u.validated_at, now, KEEP_REPLACED)
@@ -50,7 +56,12 @@ def sweep(
     for prefix, live in (("staging/", live_staging), ("releases/", live_final)):
         for obj in storage.list_objects(prefix):
             existing.add(obj.key)
-            if obj.key not in live and _old(obj.last_modified, now, grace):
+            wanted = obj.key in live or obj.key.startswith(pending_prefixes)
+            if not wanted and _old(obj.last_modified, now, grace):
+                if not addressable(obj.key):
+                    # Only a crafted form upload to S3 makes such a key; the storage's own tools remove it.
+                    report.note("unsafe_keys", f"leave {obj.key!r}: remove it with the storage's own tools")
+                    continue
                 report.note("orphan_objects", f"delete {obj.key} ({obj.size} bytes): no upload needs it")
                 if not dry_run:
                     storage.delete(obj.key)
@@ -95,8 +106,10 @@ def sweep(
                         "advice": "Upload it again.",
                     }
                 ]
-                if u.staging_key in existing:
-                    storage.delete(u.staging_key)
+                prefix = form_prefix(u)
+                for key in sorted(existing):
+                    if (key == u.staging_key or (prefix and key.startswith(prefix))) and addressable(key):
+                        storage.delete(key)
         elif (
             u.status in (UploadStatus.VALIDATING, UploadStatus.FAILED)
             and u.staging_key not in existing

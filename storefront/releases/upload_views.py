@@ -12,8 +12,10 @@ from ..db import get_session
 from ..storage.interfaces import MultipartPart
 from ..web.access import ARTIST_MEMBER, access
 from ..web.context import actor, external_url, job_queue, platform
-from .models import Release, Upload
+from ..web.inputs import InputError, json_object, whole_number
+from .models import Release, Upload, UploadStatus
 from .services import ReleaseError
+from .upload_names import sent_name, shown_name
 from .uploads import StorageUnavailable, UploadLimits, UploadService
 from .views import BASE, _artist, _release
 
@@ -27,7 +29,10 @@ def upload_service() -> UploadService:
         platform().storage,
         job_queue(),
         UploadLimits(
-            settings.upload_quota_bytes, settings.uploads_per_hour, **settings.extra.get("upload_limits", {})
+            settings.upload_quota_bytes,
+            settings.uploads_per_hour,
+            multipart_threshold=settings.upload_multipart_threshold,
+            part_size=settings.upload_part_size,
         ),
     )
 
@@ -59,12 +64,13 @@ def _json_error(error: ReleaseError, status: int = 422) -> ResponseReturnValue:
 @access(ARTIST_MEMBER)
 def start(slug: str, release_id: int) -> ResponseReturnValue:
     release = _release(release_id)
-    data = request.get_json(silent=True) or {}
     try:
-        size = int(data.get("size", 0))
-        track_id = int(data["track_id"]) if data.get("track_id") else None
-    except (TypeError, ValueError):
-        return jsonify({"error": "The upload request was malformed."}), 400
+        data = json_object()
+        # An absent or zero size is refused by the service: a script always knows the file's size.
+        size = whole_number(data.get("size", 0), "The file size")
+        track_id = whole_number(data["track_id"], "The track") if data.get("track_id") else None
+    except InputError as error:
+        return jsonify({"error": error.description}), 400
     try:
         upload, ticket = upload_service().start(
             release,
@@ -88,11 +94,19 @@ def start(slug: str, release_id: int) -> ResponseReturnValue:
 def complete(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
     release = _release(release_id)
     upload = _upload(release, upload_id)
-    data = request.get_json(silent=True) or {}
     try:
-        parts = [MultipartPart(int(p["number"]), str(p["etag"])) for p in data.get("parts") or []]
-    except (KeyError, TypeError, ValueError):
-        return jsonify({"error": "The list of parts was malformed."}), 400
+        listed = json_object().get("parts") or []
+        if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
+            raise InputError("The list of parts was malformed.")
+        parts = [
+            MultipartPart(
+                whole_number(p.get("number"), "A part number", minimum=1, maximum=10000),
+                str(p.get("etag", ""))[:200],
+            )
+            for p in listed
+        ]
+    except InputError as error:
+        return jsonify({"error": error.description}), 400
     try:
         upload_service().complete(upload, actor(), parts or None)
     except StorageUnavailable as error:
@@ -168,12 +182,30 @@ def direct(slug: str, release_id: int) -> ResponseReturnValue:
     )
 
 
+def _reported_key(key: str) -> str | None:
+    """Our key for the one storage reported after a form upload; "" (refused later) if it is not ours."""
+    if not key:
+        return None
+    return platform().storage.reported_key(key) or ""
+
+
 @bp.get(BASE + "/<int:release_id>/uploads/<int:upload_id>/arrived")
 @access(ARTIST_MEMBER)
 def arrived(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
     release = _release(release_id)
     upload = _upload(release, upload_id)
-    return render_template("releases/arrived.html", artist=_artist(), release=release, upload=upload)
+    # Storage names the key the file landed at; the page hands it on to the check, which validates it.
+    key = request.args.get("key", "")[:1024]
+    ours = _reported_key(key)
+    sent = sent_name(upload, ours) if ours and upload.status == UploadStatus.AWAITING else None
+    return render_template(
+        "releases/arrived.html",
+        artist=_artist(),
+        release=release,
+        upload=upload,
+        key=key,
+        filename=shown_name(sent) if sent is not None else upload.original_filename,
+    )
 
 
 @bp.post(BASE + "/<int:release_id>/uploads/<int:upload_id>/check")
@@ -183,9 +215,12 @@ def check(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
     upload = _upload(release, upload_id)
     if FlaskForm().validate_on_submit():
         try:
-            upload_service().complete(upload, actor())
+            upload_service().complete(upload, actor(), key=_reported_key(request.form.get("key", "")[:1024]))
         except ReleaseError as error:
             flash(error.message, "error")
         else:
-            flash(f"{upload.original_filename} arrived; it is being checked.", "success")
+            if upload.status == UploadStatus.REJECTED:
+                flash(upload.problems[0]["message"] if upload.problems else "The file was refused.", "error")
+            else:
+                flash(f"{upload.original_filename} arrived; it is being checked.", "success")
     return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files")

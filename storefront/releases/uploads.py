@@ -18,9 +18,10 @@ from ..audio.problems import display_name, format_bytes
 from ..db import after_commit, utcnow
 from ..events import record_event
 from ..jobs.interfaces import JobQueue
-from ..storage.interfaces import MultipartPart, ObjectStorage
+from ..storage.interfaces import FILENAME_VARIABLE, MultipartPart, ObjectStorage
 from .models import Release, Track, Upload, UploadKind, UploadStatus
 from .services import EDITABLE, ReleaseError, next_track_position
+from .upload_names import MAX_STAGING_KEY, addressable, form_prefix, sent_name, shown_name
 
 VALIDATE_JOB = "releases.validate_upload"
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
@@ -150,7 +151,8 @@ class UploadService:
         """Record an upload and issue what the browser needs to send the file to storage itself.
 
         `size` None is a plain HTML form, which cannot tell the size before sending: its ticket allows up to
-        the largest file or the quota left, and the size is checked once the file has arrived."""
+        the largest file or the quota left, that much is reserved against the quota until the file has
+        arrived, and the real size is checked then."""
         if release.status not in EDITABLE:
             raise ReleaseError("This release can't take new files now.", "file")
         try:
@@ -173,8 +175,14 @@ class UploadService:
                 f"{name} is {format_bytes(size)}; the most we take is {format_bytes(MAX_BYTES[kind_])}.",
                 "file",
             )
-        self._check_quota(release, size or 1)
+        # A form upload reserves all the room its ticket allows, so pending tickets cannot add up past the
+        # quota; the reservation shrinks to the real size on arrival.
+        reserved = size if size is not None else max(
+            1, min(MAX_BYTES[kind_], self.limits.quota_bytes - self._used(release.artist_id))
+        )
+        self._check_quota(release, reserved)
         track: Track | None = None
+        names_track = False
         if kind_ == UploadKind.MASTER:
             if track_id is not None:
                 track = next((t for t in release.tracks if t.id == track_id), None)
@@ -186,6 +194,7 @@ class UploadService:
                 track = Track(title=title_from_filename(name), position=position)
                 release.tracks.append(track)
                 self.session.flush()
+                names_track = True
         upload = Upload(
             artist_id=release.artist_id,
             release_id=release.id,
@@ -193,14 +202,18 @@ class UploadService:
             kind=kind_,
             original_filename=name,
             content_type=content_type,
-            declared_size=size or 0,
+            declared_size=reserved,
             staging_key="",
             uploaded_by_id=actor.user_id,
+            info={"sent_by_form": True, "names_track": names_track} if size is None else {},
         )
         self.session.add(upload)
         self.session.flush()
         # The key fixes the artist and this upload; the random part keeps keys unguessable.
         upload.staging_key = f"staging/{release.artist_id}/{upload.id}/{secrets.token_hex(8)}"
+        if size is None:
+            # A plain form cannot tell us the file's name; storage puts it in the key it reports back.
+            upload.staging_key += "/" + FILENAME_VARIABLE
         ticket: dict[str, Any] = {"upload_id": upload.id, "track_id": upload.track_id, "size": size}
         if size is not None and size > self.limits.multipart_threshold:
             upload.multipart_id = self.storage.create_multipart(upload.staging_key, content_type=content_type)
@@ -211,18 +224,23 @@ class UploadService:
                 parts=[
                     {
                         "number": n,
+                        # Each part's exact length is signed into its URL: the parts add up to the declared
+                        # size and nothing more.
                         "url": self.storage.presign_part(
-                            upload.staging_key, upload.multipart_id, n, expires_in=TICKET_SECONDS
+                            upload.staging_key,
+                            upload.multipart_id,
+                            n,
+                            expires_in=TICKET_SECONDS,
+                            size=min(self.limits.part_size, size - (n - 1) * self.limits.part_size),
                         ),
                     }
                     for n in range(1, count + 1)
                 ],
             )
         else:
-            room = self.limits.quota_bytes - self._used(release.artist_id, excluding=upload.id)
             post = self.storage.presign_upload(
                 upload.staging_key,
-                max_size=size or max(1, min(MAX_BYTES[kind_], room)),
+                max_size=reserved,
                 content_type=content_type,
                 expires_in=TICKET_SECONDS,
                 success_redirect=success_redirect(upload.id) if success_redirect else None,
@@ -240,9 +258,21 @@ class UploadService:
         return upload, ticket
 
     # -- arrival ---------------------------------------------------------------------------------------
-    def complete(self, upload: Upload, actor: Actor, parts: list[MultipartPart] | None = None) -> Upload:
-        """The browser says the bytes are in storage: check what arrived, then queue the validation."""
+    def complete(
+        self,
+        upload: Upload,
+        actor: Actor,
+        parts: list[MultipartPart] | None = None,
+        *,
+        key: str | None = None,
+    ) -> Upload:
+        """The browser says the bytes are in storage: check what arrived, then queue the validation.
+
+        `key` is where storage says a plain form's file landed (as our key; "" for one that is not ours);
+        the file's own name is read from it."""
         if upload.status != UploadStatus.AWAITING:
+            return upload
+        if key is not None and form_prefix(upload) is not None and not self._take_key(upload, key):
             return upload
         name = upload.original_filename
         try:
@@ -264,10 +294,17 @@ class UploadService:
                 "Nothing is lost: try again in a moment."
             ) from error
         problem = None
-        if upload.declared_size == 0:
-            # A plain form upload: its size is known only now.
+        if upload.info.get("sent_by_form") or upload.declared_size == 0:
+            # A plain form upload: its size is known only now, and must fit in the room it reserved.
+            if upload.declared_size and info.size > upload.declared_size:
+                problem = (
+                    f"{upload.original_filename} ({format_bytes(info.size)}) is larger than the "
+                    f"{format_bytes(upload.declared_size)} this upload had room for."
+                )
             upload.declared_size = info.size
-            if self._used(upload.artist_id, excluding=upload.id) + info.size > self.limits.quota_bytes:
+            if problem is None and (
+                self._used(upload.artist_id, excluding=upload.id) + info.size > self.limits.quota_bytes
+            ):
                 problem = (
                     f"{upload.original_filename} ({format_bytes(info.size)}) would take you past your "
                     f"storage quota of {format_bytes(self.limits.quota_bytes)}."
@@ -277,7 +314,13 @@ class UploadService:
                 f"{upload.original_filename} arrived with {format_bytes(info.size)} instead of "
                 f"{format_bytes(upload.declared_size)}. Send it again."
             )
-        elif problem is None and info.content_type.split(";")[0] != upload.content_type:
+        elif (
+            problem is None
+            # A plain form's ticket fixes only the form's Content-Type field; some S3 servers (SeaweedFS)
+            # keep the browser's own label for the file instead. The bytes are checked for what they are.
+            and not upload.info.get("sent_by_form")
+            and info.content_type.split(";")[0] != upload.content_type
+        ):
             problem = f"{upload.original_filename} arrived as {info.content_type}. Send it again."
         if problem is not None:
             self._reject(upload, [{"code": "arrival", "message": problem, "advice": "Send the file again."}])
@@ -295,6 +338,34 @@ class UploadService:
             data={"upload_id": upload.id},
         )
         return upload
+
+    def _take_key(self, upload: Upload, key: str) -> bool:
+        """Adopt the key a form upload landed at and the file name in it; reject the upload if unsafe."""
+        sent = sent_name(upload, key)
+        if sent is None:
+            prefix = form_prefix(upload) or ""
+            if key.startswith(prefix) and len(key) <= MAX_STAGING_KEY and addressable(key):
+                upload.staging_key = key  # so the rejection deletes what arrived
+            self._reject(
+                upload,
+                [
+                    {
+                        "code": "arrival",
+                        "message": f"{upload.original_filename} arrived under a name we cannot keep "
+                        "(too long, or with a slash or backslash in it).",
+                        "advice": "Rename the file and send it again.",
+                    }
+                ],
+            )
+            return False
+        placeholder = upload.original_filename
+        upload.staging_key = key
+        upload.original_filename = shown_name(sent)
+        track = upload.track
+        if upload.info.get("names_track") and track and track.title == title_from_filename(placeholder):
+            # The track was made for this file before its name was known; it takes the name now.
+            track.title = title_from_filename(upload.original_filename)
+        return True
 
     def _reject(self, upload: Upload, problems: list[dict[str, str]]) -> None:
         upload.status = UploadStatus.REJECTED

@@ -90,7 +90,17 @@ class ObjectStorage(Protocol):
         success_redirect: str | None = None,
     ) -> UploadTicket:
         """`success_redirect`: where storage sends the browser (303, with `key` and `etag` added to the query)
-        after a plain HTML form upload, so a page without JavaScript can carry on."""
+        after a plain HTML form upload, so a page without JavaScript can carry on.
+
+        A `key` ending in `FILENAME_VARIABLE` lets the object land at that prefix followed by the name the
+        browser gave the file, as S3 substitutes it (raw); the ticket then allows any key under the prefix.
+        """
+        ...
+
+    def reported_key(self, key: str) -> str | None:
+        """Our key for the `key` storage put in a form upload's redirect, None if it is not one of ours.
+
+        S3 reports the object's whole key in the bucket, so a backend with a key prefix takes it off."""
         ...
 
     def presign_download(
@@ -105,7 +115,11 @@ class ObjectStorage(Protocol):
 
     def create_multipart(self, key: str, *, content_type: str) -> str: ...
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, expires_in: int) -> str: ...
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, expires_in: int, size: int | None = None
+    ) -> str:
+        """A URL for one PUT of part `part_number`; with `size`, a body of any other length is refused."""
+        ...
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[MultipartPart]) -> ObjectInfo: ...
 
@@ -114,6 +128,10 @@ class ObjectStorage(Protocol):
     def list_multipart(self, prefix: str) -> Iterator[PendingMultipart]: ...
 
     def check(self) -> StorageHealth: ...
+
+
+# In a presigned POST's key, replaced by storage with the uploaded file's own name (S3's `${filename}`).
+FILENAME_VARIABLE = "${filename}"
 
 
 class InvalidPart(ValueError):

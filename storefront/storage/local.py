@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .interfaces import (
+    FILENAME_VARIABLE,
     InvalidKey,
     InvalidPart,
     MultipartPart,
@@ -32,12 +33,17 @@ _META_DIR = ".meta"
 _MULTIPART_DIR = ".multipart"
 _INCOMING_DIR = ".incoming"
 _HEALTH_PROBE = ".health"
+# One empty file per key a browser upload has landed at: an upload ticket works once.
+_RECEIVED_DIR = ".received"
 # Top-level names the backend keeps for itself; no object key may start with one of them.
-_RESERVED = frozenset({_META_DIR, _MULTIPART_DIR, _INCOMING_DIR, _HEALTH_PROBE})
+_RESERVED = frozenset({_META_DIR, _MULTIPART_DIR, _INCOMING_DIR, _HEALTH_PROBE, _RECEIVED_DIR})
 _CHUNK = 1024 * 1024
 # The same ceilings S3 has, so code that works here does not break on S3.
 MAX_EXPIRES_IN = 7 * 24 * 3600
 MAX_PART_SIZE = 5 * 1024**3
+MAX_KEY_BYTES = 1024
+# Most file systems take 255 bytes in one name; the metadata file adds ".json" to the object's.
+_MAX_NAME_BYTES = 250
 _SALTS = {"upload": "storage.upload", "download": "storage.download", "part": "storage.part"}
 
 
@@ -54,7 +60,19 @@ class UploadTooLarge(ValueError):
 
 
 class UploadTooSmall(ValueError):
-    """An empty upload; nothing was kept."""
+    """An empty upload, or a part shorter than its ticket says; nothing was kept."""
+
+
+class AlreadyReceived(PermissionError):
+    """An upload ticket used a second time: its upload has already arrived."""
+
+
+class KeyTooLong(ValueError):
+    """A form upload whose file name makes a key longer than S3 or this directory allows."""
+
+
+class UnusableName(ValueError):
+    """A form upload whose file name cannot be part of a key here (a `..` part, a backslash, NUL)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class PartGrant:
     key: str
     upload_id: str
     part_number: int
+    # The part's exact size when the ticket fixed one, so no part carries more than was declared.
+    size: int | None = None
 
 
 class LocalStorage:
@@ -257,7 +277,13 @@ class LocalStorage:
 
     def read_part_token(self, token: str) -> PartGrant:
         p = self._verify("part", token)
-        return PartGrant(key=validate_key(p["key"]), upload_id=str(p["up"]), part_number=int(p["n"]))
+        size = p.get("size")
+        return PartGrant(
+            key=validate_key(p["key"]),
+            upload_id=str(p["up"]),
+            part_number=int(p["n"]),
+            size=int(size) if size is not None else None,
+        )
 
     # -- browser-direct transfers --------------------------------------------------------------------------
     def presign_upload(
@@ -285,15 +311,61 @@ class LocalStorage:
             expires_at=datetime.fromtimestamp(self._clock() + expires_in, tz=UTC),
         )
 
+    def landing_key(self, grant: UploadGrant, filename: str | None) -> str:
+        """Where a form upload lands: as on S3, `${filename}` becomes the name the browser sent.
+
+        Names this directory cannot hold (a `..` part, a backslash, longer than a file name may be) are
+        refused; S3 would store them under an odd key, and the app refuses those when it reads the key back.
+        """
+        if FILENAME_VARIABLE not in grant.key:
+            return grant.key
+        prefix = grant.key.split(FILENAME_VARIABLE, 1)[0]
+        key = grant.key.replace(FILENAME_VARIABLE, filename or "")
+        # The policy S3 applies to such a ticket: any key, as long as it starts with the prefix.
+        if not key.startswith(prefix):
+            raise PolicyViolation("the key does not start with the ticket's prefix")
+        if len(key.encode()) > MAX_KEY_BYTES or any(
+            len(part.encode()) > _MAX_NAME_BYTES for part in key.split("/")
+        ):
+            raise KeyTooLong("the file's name is too long for a storage key")
+        try:
+            self._path(key)
+        except (InvalidKey, FileNotFoundError):
+            raise UnusableName("the file's name cannot be part of a storage key") from None
+        return key
+
     def receive_upload(
-        self, grant: UploadGrant, declared_type: str | None, chunks: Iterable[bytes]
+        self,
+        grant: UploadGrant,
+        declared_type: str | None,
+        chunks: Iterable[bytes],
+        *,
+        filename: str | None = None,
     ) -> ObjectInfo:
-        """Store a browser's form upload under the grant's key, enforcing the grant while it streams."""
+        """Store a browser's form upload under the grant's key, enforcing the grant while it streams.
+
+        `filename` is the name the form gave the file, for a key ending in `${filename}`."""
         if declared_type != grant.content_type:
             raise PolicyViolation("content type differs from the ticket's")
-        etag = self._spool(chunks, self._path(grant.key), max_size=grant.max_size, min_size=1)
-        self._write_meta(grant.key, grant.content_type, etag)
-        return self.head(grant.key)
+        key = self.landing_key(grant, filename)
+        # Claimed before the bytes flow, so two uses of one ticket cannot both land; given back on failure.
+        claim = self.root / _RECEIVED_DIR / hashlib.sha256(grant.key.encode()).hexdigest()
+        claim.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise AlreadyReceived("this upload ticket has already been used") from None
+        try:
+            etag = self._spool(chunks, self._path(key), max_size=grant.max_size, min_size=1)
+        except BaseException:
+            claim.unlink(missing_ok=True)
+            raise
+        self._write_meta(key, grant.content_type, etag)
+        return self.head(key)
+
+    def reported_key(self, key: str) -> str | None:
+        # The redirect names the key as the app gave it: this backend has no prefix of its own.
+        return key or None
 
     def presign_download(
         self,
@@ -332,18 +404,29 @@ class LocalStorage:
         (directory / "upload.json").write_text(json.dumps(manifest))
         return upload_id
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, expires_in: int) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, expires_in: int, size: int | None = None
+    ) -> str:
         if not 1 <= part_number <= 10000:
             raise ValueError("part_number must be between 1 and 10000")
+        if size is not None and not 1 <= size <= MAX_PART_SIZE:
+            raise ValueError(f"size must be between 1 and {MAX_PART_SIZE} bytes")
         self._read_upload(key, upload_id)
-        payload = {"key": key, "up": upload_id, "n": part_number}
+        payload: dict[str, Any] = {"key": key, "up": upload_id, "n": part_number}
+        if size is not None:
+            payload["size"] = size
         return f"{self.url_prefix}/part/{self._sign('part', payload, expires_in)}"
 
     def receive_part(self, grant: PartGrant, chunks: Iterable[bytes]) -> MultipartPart:
         """Store one part of a pending multipart upload; uploading a part again replaces it."""
         self._read_upload(grant.key, grant.upload_id)
         directory = self._upload_dir(grant.upload_id)
-        etag = self._spool(chunks, directory / f"{grant.part_number:05d}", max_size=MAX_PART_SIZE)
+        etag = self._spool(
+            chunks,
+            directory / f"{grant.part_number:05d}",
+            max_size=grant.size or MAX_PART_SIZE,
+            min_size=grant.size or 0,
+        )
         (directory / f"{grant.part_number:05d}.etag").write_text(etag)
         return MultipartPart(part_number=grant.part_number, etag=etag)
 

@@ -223,7 +223,9 @@ class S3Storage:
         if max_size < 1:
             raise ValueError("max_size must be at least one byte")
         full_key = self._key(key)
-        # boto3 adds the exact-key condition itself; the service then refuses any other key, any body
+        # boto3 adds the key condition itself: the exact key, or for a key ending in ${filename} a
+        # starts-with on the prefix before it (the service substitutes the browser's file name, unchanged, so
+        # whoever reads the key back must check it). The service then refuses any other key, any body
         # outside [1, max_size] bytes and any other Content-Type.
         fields: dict[str, Any] = {"Content-Type": content_type}
         conditions: list[Any] = [{"Content-Type": content_type}, ["content-length-range", 1, max_size]]
@@ -245,6 +247,11 @@ class S3Storage:
             content_type=content_type,
             expires_at=datetime.now(UTC) + timedelta(seconds=expires_in),
         )
+
+    def reported_key(self, key: str) -> str | None:
+        if not key.startswith(self.prefix) or len(key) == len(self.prefix):
+            return None
+        return self._strip(key)
 
     def presign_download(
         self,
@@ -272,16 +279,21 @@ class S3Storage:
         )
         return response["UploadId"]
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, *, expires_in: int) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, expires_in: int, size: int | None = None
+    ) -> str:
         _check_expiry(expires_in)
         if not 1 <= part_number <= 10000:
             raise ValueError("part_number must be between 1 and 10000")
-        params = {
+        params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": self._key(key),
             "UploadId": upload_id,
             "PartNumber": part_number,
         }
+        if size is not None:
+            # Content-Length becomes a signed header: a PUT of any other length fails the signature.
+            params["ContentLength"] = size
         return self._presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[MultipartPart]) -> ObjectInfo:

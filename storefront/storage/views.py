@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import IO
 
@@ -13,9 +14,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from .interfaces import InvalidKey
 from .local import (
     MAX_PART_SIZE,
+    AlreadyReceived,
+    KeyTooLong,
     LocalStorage,
     PolicyViolation,
     TokenRejected,
+    UnusableName,
     UploadTooLarge,
     UploadTooSmall,
 )
@@ -31,6 +35,7 @@ _MAX_PARTS = 16
 # token's own limit while streaming, so the body ceiling here only stops the absurd (S3's limits, plus room).
 _UPLOAD_BODY_CEILING = 5 * 1024**3 + 1024 * 1024
 _PART_BODY_CEILING = MAX_PART_SIZE
+_QUOTED_FILENAME = re.compile(r'(?:^|;)\s*filename="([^"]*)"', re.IGNORECASE)
 
 
 class MalformedForm(ValueError):
@@ -58,6 +63,8 @@ class _FormStream:
     def __init__(self, stream: IO[bytes], boundary: bytes) -> None:
         self._stream = stream
         self._decoder = MultipartDecoder(boundary, max_form_memory_size=4 * _READ_SIZE, max_parts=_MAX_PARTS)
+        # The name the browser gave the file, known once `fields()` has reached the file.
+        self.filename: str | None = None
 
     def _next(self) -> Field | File | Data | None:
         while True:
@@ -81,6 +88,7 @@ class _FormStream:
         total = 0
         while (event := self._next()) is not None:
             if isinstance(event, File):
+                self.filename = _sent_filename(event)
                 return fields
             if isinstance(event, Field):
                 name, value = event.name.lower(), bytearray()
@@ -103,6 +111,15 @@ class _FormStream:
         raise MalformedForm("form ended inside the file")
 
 
+def _sent_filename(part: File) -> str:
+    """The file name exactly as the browser sent it, as S3 puts it in a `${filename}` key.
+
+    Werkzeug's parsing drops backslashes and decodes `%22`; S3 does neither, so the quoted value is taken
+    as it stands (browsers percent-encode quotes and line breaks rather than escaping them)."""
+    found = _QUOTED_FILENAME.search(part.headers.get("Content-Disposition", ""))
+    return found.group(1) if found else part.filename
+
+
 def _body_chunks(stream: IO[bytes]) -> Iterator[bytes]:
     while chunk := stream.read(_READ_SIZE):
         yield chunk
@@ -119,8 +136,10 @@ def upload() -> BaseResponse:
     try:
         fields = form.fields()
         grant = storage.read_upload_token(fields.get("token", ""))
-        info = storage.receive_upload(grant, fields.get("content-type"), form.file_chunks())
-    except (TokenRejected, InvalidKey) as exc:
+        info = storage.receive_upload(
+            grant, fields.get("content-type"), form.file_chunks(), filename=form.filename
+        )
+    except (TokenRejected, InvalidKey, AlreadyReceived) as exc:
         return _refuse(403, "AccessDenied", str(exc) or "invalid token")
     except PolicyViolation as exc:
         return _refuse(403, "AccessDenied", f"Policy Condition failed: {exc}")
@@ -128,11 +147,19 @@ def upload() -> BaseResponse:
         return _refuse(400, "EntityTooLarge", "the upload exceeds the maximum allowed size")
     except UploadTooSmall:
         return _refuse(400, "EntityTooSmall", "the upload is empty")
+    except KeyTooLong:
+        return _refuse(
+            400, "KeyTooLongError", "the file's name is too long; rename the file and send it again"
+        )
+    except UnusableName:
+        return _refuse(
+            400, "InvalidArgument", "the file's name cannot be stored here; rename the file and send it again"
+        )
     except MalformedForm as exc:
         return _refuse(400, "MalformedPOSTRequest", str(exc))
     if grant.success_redirect:
         # As S3 does for form uploads: send the browser on, telling the page which object arrived.
-        return redirect(add_query(grant.success_redirect, key=grant.key, etag=f'"{info.etag}"'), code=303)
+        return redirect(add_query(grant.success_redirect, key=info.key, etag=f'"{info.etag}"'), code=303)
     return Response(status=204)
 
 
@@ -148,7 +175,9 @@ def upload_part(token: str) -> Response:
     except FileNotFoundError:
         return _refuse(404, "NoSuchUpload", "the multipart upload does not exist")
     except UploadTooLarge:
-        return _refuse(400, "EntityTooLarge", "the part exceeds the maximum allowed size")
+        return _refuse(400, "EntityTooLarge", "the part exceeds the size its upload declared")
+    except UploadTooSmall:
+        return _refuse(400, "IncompleteBody", "the part is shorter than its upload declared")
     response = Response(status=200)
     response.headers["ETag"] = f'"{part.etag}"'
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape as html_unescape
 
 import pytest
 from sqlalchemy import select
@@ -287,8 +288,33 @@ def test_upload_without_javascript(web, db, platform, band, tmp_path):
     assert "Your file arrived" in text_of(web.get(back))
     upload = fresh(db).scalar(select(Upload))
     assert upload.status == UploadStatus.AWAITING  # the redirect's GET changed nothing
-    check = re.search(r'action="([^"]+/check)"', text_of(web.get(back))).group(1)
-    assert web.submit(back, action=check).status_code == 302
+    arrived = text_of(web.get(back))
+    check = re.search(r'action="([^"]+/check)"', arrived).group(1)
+    # The page hands on the key storage reported, as a browser posts the form's hidden fields.
+    key = re.search(r'name="key" value="([^"]*)"', arrived).group(1)
+    assert web.submit(back, {"key": html_unescape(key)}, action=check).status_code == 302
     upload = fresh(db).scalar(select(Upload))
     assert upload.status == UploadStatus.READY and upload.size == len(data)
+    assert upload.original_filename == "whatever.flac"
     assert db.get(Track, track.id).master.id == upload.id
+
+
+def test_a_grainy_full_size_cover_is_accepted(web, db, platform, band):
+    from tests.factories.releases import grainy_cover_bytes
+
+    release = make_release(db, band)
+    up = Uploader(web, release.id)
+    ticket = up.upload("artwork", "film grain.jpg", grainy_cover_bytes(), "image/jpeg")
+    upload = fresh(db).get(Upload, ticket["upload_id"])
+    assert upload.status == UploadStatus.READY, upload.problems
+    assert upload.info["width"] == 3000
+    assert web.get(f"{up.base}/artwork/1200.jpg").status_code == 200
+
+
+def test_only_a_storage_fault_is_called_one():
+    from storefront.releases.validation import StorageFault, _failure_problem
+
+    storage = _failure_problem("“a.jpg”", StorageFault("TimeoutError"))
+    ours = _failure_problem("“a.jpg”", MemoryError())
+    assert "storage did not answer (TimeoutError)" in storage["message"]
+    assert "storage" not in ours["message"] and "our checking step failed" in ours["message"]

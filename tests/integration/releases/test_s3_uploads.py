@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -15,7 +18,7 @@ from storefront.releases.models import Upload, UploadStatus
 from storefront.releases.sweep import sweep
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.faults import FaultyStorage, server_error, timeout
-from tests.factories.releases import make_release, master_bytes
+from tests.factories.releases import cover_bytes, make_release, master_bytes
 from tests.helpers import WebClient, fresh
 
 pytestmark = pytest.mark.s3
@@ -23,12 +26,13 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def s3_app(make_app, settings, seaweedfs):
+def s3_app(make_app, seaweedfs):
     return make_app(
         storage_backend="s3", s3_bucket=seaweedfs.bucket, s3_endpoint_url=seaweedfs.endpoint_url,
         s3_region=seaweedfs.region, s3_access_key=seaweedfs.access_key, s3_secret_key=seaweedfs.secret_key,
         s3_prefix=f"t-{secrets.token_hex(6)}",
-        extra={**settings.extra, "upload_limits": {"multipart_threshold": 6 * MiB, "part_size": 5 * MiB}},
+        upload_multipart_threshold=6 * MiB,
+        upload_part_size=5 * MiB,
     )
 
 
@@ -189,3 +193,52 @@ def test_sweep_on_s3_both_directions(studio, db, tmp_path):
     assert _keys(platform) == [kept.final_key]
     assert fresh(db).get(Upload, lost.id).status == UploadStatus.FAILED
     assert db.scalar(select(Upload).where(Upload.id == kept.id)).status == UploadStatus.READY
+
+
+def _form_ticket(web, base, kind="artwork"):
+    page = web.submit(base, {"kind": kind}, action=f"{base}/uploads/direct").get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]+)" enctype', page).group(1)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    return unescape(action), {name: unescape(value) for name, value in fields}
+
+
+def _confirm(web, location: str) -> None:
+    back = location.replace("http://localhost", "")
+    page = web.get(back).get_data(as_text=True)
+    check = re.search(r'action="([^"]+/check)"', page).group(1)
+    key = unescape(re.search(r'name="key" value="([^"]*)"', page).group(1))
+    assert web.submit(back, {"key": key}, action=check).status_code == 302
+
+
+def test_a_cover_sent_without_javascript_keeps_its_name_through_s3(studio, db):
+    platform, web, base, _ = studio
+    url, fields = _form_ticket(web, base)
+    assert fields["key"].endswith("/${filename}")
+    files = {"file": ("my cover.jpg", cover_bytes(300))}
+    sent = requests.post(url, data=fields, files=files, timeout=30, allow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    # The server put the file's own name in the key, and says so in the redirect.
+    key = parse_qs(urlsplit(sent.headers["Location"]).query)["key"][0]
+    upload = fresh(db).scalar(select(Upload))
+    assert key == platform.storage.prefix + upload.staging_key.replace("${filename}", "my cover.jpg")
+    _confirm(web, sent.headers["Location"])
+    upload = fresh(db).get(Upload, upload.id)
+    assert upload.original_filename == "my cover.jpg"
+    assert upload.status == UploadStatus.REJECTED
+    assert "“my cover.jpg” is 300 x 300 pixels" in upload.problems[0]["message"]
+    assert _keys(platform, "staging/") == []
+
+
+def test_a_crafted_name_on_s3_never_leaves_the_upload_s_prefix(studio, db):
+    platform, web, base, _ = studio
+    url, fields = _form_ticket(web, base)
+    prefix = fresh(db).scalar(select(Upload)).staging_key.removesuffix("${filename}")
+    files = {"file": ("../../../releases/9/escape.jpg", cover_bytes(300))}
+    sent = requests.post(url, data=fields, files=files, timeout=30, allow_redirects=False)
+    if sent.status_code == 303:
+        _confirm(web, sent.headers["Location"])
+    assert all(key.startswith(prefix) for key in _keys(platform))
+    upload = fresh(db).scalar(select(Upload))
+    # SeaweedFS keeps only the last part of the name; AWS puts it in unchanged and the app refuses the key.
+    assert "/" not in upload.original_filename
+    assert upload.status == UploadStatus.REJECTED

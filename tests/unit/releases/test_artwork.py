@@ -139,3 +139,20 @@ def test_problems_share_the_audio_problem_type() -> None:
     assert report.filename == "cover.png"
     assert isinstance(report.problems[0], Problem)
     assert report.problems[0].code == "empty"
+
+
+def test_a_grainy_cover_is_processed_not_refused() -> None:
+    from tests.factories.releases import grainy_cover_bytes
+
+    result = normalise_artwork(io.BytesIO(grainy_cover_bytes()), filename="grain.jpg")
+    assert result.report.ok, result.report.problems
+    assert result.artwork is not None
+    assert _open(result.artwork.master).size == (3000, 3000)
+    assert sorted(result.artwork.derivatives) == [100, 350, 700, 1200]
+
+
+def test_an_encoder_failure_is_reported_as_ours(tmp_path: Path) -> None:
+    from storefront.releases.artwork import EncodingFailed, _jpeg
+
+    with pytest.raises(EncodingFailed):
+        _jpeg(Image.new("RGBA", (8, 8)), 90, 0)  # JPEG has no alpha channel: the encoder refuses

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import pytest
 
-from storefront.storage.interfaces import InvalidKey, MultipartPart, ObjectStorage
+from storefront.storage.interfaces import FILENAME_VARIABLE, InvalidKey, MultipartPart, ObjectStorage
 
 MiB = 1024 * 1024
 
@@ -148,6 +148,21 @@ class BrowserContract:
         assert (info.size, info.content_type) == (1000, "audio/flac")
         with storage.open("staging/u7/master.flac") as fh:
             assert fh.read() == body
+
+    @pytest.mark.parametrize("name", ["my cover.jpg", "Björk – 日本 (2024).jpg"])
+    def test_a_filename_key_lands_under_the_name_the_browser_sent(
+        self, storage: ObjectStorage, browser: Browser, name: str
+    ) -> None:
+        ticket = storage.presign_upload(
+            "staging/u9/t/" + FILENAME_VARIABLE, max_size=100, content_type="image/jpeg", expires_in=60
+        )
+        status, text = browser.post_form(
+            ticket.url, ticket.fields, filename=name, body=b"\xff\xd8jpeg", content_type="image/jpeg"
+        )
+        assert status in (200, 201, 204), text
+        assert [o.key for o in storage.list_objects("staging/u9/")] == ["staging/u9/t/" + name]
+        with storage.open("staging/u9/t/" + name) as fh:
+            assert fh.read() == b"\xff\xd8jpeg"
 
     def test_multipart_through_presigned_parts(self, storage: ObjectStorage, browser: Browser) -> None:
         data = os.urandom(12 * MiB)
