@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .media.workshop import Workshop
+    from .provenance.screening_catalog import FarmRules
 
 PREFIX = "STOREFRONT_"
 # Only for development; production refuses to start with it.
@@ -18,11 +24,8 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used; the message names the setting and what to do."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str
-    help: str
+# Field metadata of settings that have no environment variable.
+_IN_CODE = {"env": False}
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,26 @@ class Settings:
     mail_from: str = "Velvet <no-reply@localhost>"
 
     auth_rate_limit: str = "10/300"
+    rate_limit_storage_url: str = ""
     upload_quota_bytes: int = 50 * 1024**3
     uploads_per_hour: int = 200
     trusted_proxies: int = 0
     platform_key_path: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    platform_retired_keys: str = ""
+    chromaprint_library: str = ""
+    c2pa_trust_anchors_path: str = ""
+    ddex_sender_dpid: str = ""
+    ddex_sender_name: str = "Velvet"
+    download_link_seconds: int = 300
+    upload_multipart_threshold: int = 100 * 1024**2
+    upload_part_size: int = 32 * 1024**2
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
+    password_parallelism: int = 2
+    demo_track_seconds: float = 24.0
+    # Parts given in code, never by the environment: a deployment's or a test's own implementations.
+    audio_workshop: Workshop | None = field(default=None, metadata=_IN_CODE)
+    content_farm_rules: FarmRules | None = field(default=None, metadata=_IN_CODE)
 
     # -- derived values ------------------------------------------------------------------------------------
     @property
@@ -89,8 +107,25 @@ class Settings:
         return self.platform_key_path or str(Path(self.instance_dir).resolve() / "platform-ed25519.pem")
 
     @property
+    def resolved_platform_retired_keys(self) -> str:
+        """The retired public keys file; by default beside the key, so the two move together."""
+        if self.platform_retired_keys:
+            return self.platform_retired_keys
+        key = Path(self.resolved_platform_key_path)
+        return str(key.with_name(key.stem + "-retired.json"))
+
+    @property
     def jobs_backend(self) -> str:
         return "celery" if self.queue_url else "inline"
+
+    @property
+    def resolved_rate_limit_storage_url(self) -> str:
+        """Where rate limits are counted: the setting, else the queue's Redis, else this process's memory."""
+        if self.rate_limit_storage_url:
+            return self.rate_limit_storage_url
+        if self.queue_url.startswith(("redis://", "rediss://")):
+            return self.queue_url
+        return "memory://"
 
     @property
     def rate_limit(self) -> tuple[int, int]:
@@ -106,7 +141,7 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name == "extra":
+            if not f.metadata.get("env", True):
                 continue
             raw = environ.get(PREFIX + f.name.upper())
             if raw is None:
@@ -118,6 +153,13 @@ class Settings:
                     raise ConfigError(
                         f"{PREFIX}{f.name.upper()} must be a whole number, not {raw!r}."
                     ) from None
+            elif f.type in ("float", float):
+                try:
+                    values[f.name] = float(raw)
+                except ValueError:
+                    raise ConfigError(f"{PREFIX}{f.name.upper()} must be a number, not {raw!r}.") from None
+                if not math.isfinite(values[f.name]):
+                    raise ConfigError(f"{PREFIX}{f.name.upper()} must be a finite number, not {raw!r}.")
             else:
                 values[f.name] = raw.strip()
         settings = cls(**values)
@@ -136,6 +178,8 @@ class Settings:
             count = seconds = 0
         if count <= 0 or seconds <= 0:
             raise ConfigError("STOREFRONT_AUTH_RATE_LIMIT must look like COUNT/SECONDS, for example 10/300.")
+        self._validate_rate_limit_storage()
+        self._validate_ranges()
         if self.job_lease_seconds <= 0 or self.queue_visibility_timeout <= 0:
             raise ConfigError(
                 "STOREFRONT_JOB_LEASE_SECONDS and STOREFRONT_QUEUE_VISIBILITY_TIMEOUT must be positive."
@@ -152,6 +196,42 @@ class Settings:
         if self.is_production:
             self._validate_production()
 
+    def _validate_ranges(self) -> None:
+        mib = 1024**2
+        for name, value, low, high in (
+            ("DOWNLOAD_LINK_SECONDS", self.download_link_seconds, 10, 7 * 86400),
+            # S3 refuses parts under 5 MiB (but the last) and over 5 GiB.
+            ("UPLOAD_PART_SIZE", self.upload_part_size, 5 * mib, 5 * 1024 * mib),
+            ("UPLOAD_MULTIPART_THRESHOLD", self.upload_multipart_threshold, 5 * mib, 5 * 1024 * mib),
+            ("PASSWORD_TIME_COST", self.password_time_cost, 1, 100),
+            ("PASSWORD_MEMORY_KIB", self.password_memory_kib, 8, 4 * 1024 * 1024),
+            ("PASSWORD_PARALLELISM", self.password_parallelism, 1, 64),
+            ("DEMO_TRACK_SECONDS", self.demo_track_seconds, 1, 600),
+        ):
+            if not low <= value <= high:
+                raise ConfigError(f"{PREFIX}{name} must be between {low} and {high}, not {value}.")
+        if self.ddex_sender_dpid and not re.fullmatch(r"PADPIDA[A-Za-z0-9]+", self.ddex_sender_dpid):
+            raise ConfigError(
+                f"{PREFIX}DDEX_SENDER_DPID must be a DDEX party id (PADPIDA followed by letters and digits), "
+                f"not {self.ddex_sender_dpid!r}."
+            )
+        if not self.ddex_sender_name.strip():
+            raise ConfigError(f"{PREFIX}DDEX_SENDER_NAME must not be empty.")
+
+    def _validate_rate_limit_storage(self) -> None:
+        url = self.resolved_rate_limit_storage_url
+        if urlsplit(url).scheme not in ("memory", "redis", "rediss"):
+            raise ConfigError(
+                "STOREFRONT_RATE_LIMIT_STORAGE_URL must be memory:// or a redis:// or rediss:// address."
+            )
+        # Each worker process would keep its own counts: an attacker gets the limit once per worker.
+        # (Production lists this among its other problems.)
+        if url.startswith("memory") and self.queue_url and not self.is_production:
+            raise ConfigError(
+                "STOREFRONT_RATE_LIMIT_STORAGE_URL must name a Redis server shared by every worker "
+                "(it defaults to STOREFRONT_QUEUE_URL), not memory://."
+            )
+
     def _validate_production(self) -> None:
         problems = []
         if self.secret_key == _INSECURE_SECRET or len(self.secret_key) < 32:
@@ -164,10 +244,27 @@ class Settings:
             problems.append("STOREFRONT_PAYMENTS must be stripe, not the sandbox gateway")
         if not self.queue_url:
             problems.append("STOREFRONT_QUEUE_URL must name a Redis broker, not the in-process job runner")
+        elif self.resolved_rate_limit_storage_url.startswith("memory"):
+            problems.append(
+                "STOREFRONT_RATE_LIMIT_STORAGE_URL must name a Redis server shared by every worker, not memory://"
+            )
         if self.mail == "outbox":
             problems.append("STOREFRONT_MAIL must be smtp, not the outbox")
         if urlsplit(self.base_url).scheme != "https":
             problems.append("STOREFRONT_BASE_URL must be an https:// address")
+        if not self.platform_key_path:
+            problems.append(
+                "STOREFRONT_PLATFORM_KEY_PATH must name the signing key you provide, not a key the "
+                "application would make in the instance directory"
+            )
+        if not self.ddex_sender_dpid:
+            problems.append("STOREFRONT_DDEX_SENDER_DPID must be your DDEX party id, not the placeholder")
+        # The embedded cost keeps tests fast; a production hash must not be that cheap to guess through.
+        if self.password_time_cost < 2 or self.password_memory_kib < 19 * 1024:
+            problems.append(
+                "STOREFRONT_PASSWORD_TIME_COST must be at least 2 and STOREFRONT_PASSWORD_MEMORY_KIB "
+                "at least 19456 (the OWASP minimum for Argon2id)"
+            )
         if problems:
             raise ConfigError(
                 "Refusing to start with STOREFRONT_ENV=production:\n  - " + "\n  - ".join(problems)
@@ -178,14 +275,14 @@ class Settings:
         secret_names = {"secret_key", "s3_secret_key", "stripe_secret_key", "stripe_webhook_secret"}
         rows = []
         for f in fields(self):
-            if f.name == "extra":
+            if not f.metadata.get("env", True):
                 continue
             value = str(getattr(self, f.name))
             if f.name in secret_names and value:
                 value = "(set)" if value != _INSECURE_SECRET else "(development default)"
             if f.name == "database_url":
                 value = _mask_password(self.resolved_database_url)
-            if f.name == "smtp_url" and value:
+            if f.name in ("smtp_url", "rate_limit_storage_url", "queue_url") and value:
                 value = _mask_password(value)
             rows.append((PREFIX + f.name.upper(), value))
         return rows
@@ -201,44 +298,3 @@ def _mask_password(url: str) -> str:
     if parts.password:
         return url.replace(":" + parts.password + "@", ":***@", 1)
     return url
-
-
-SETTINGS_TABLE: tuple[Setting, ...] = (
-    Setting("ENV", "development", "development, test or production; production refuses embedded defaults"),
-    Setting("SECRET_KEY", "(development value)", "signs sessions and tokens; 32+ random characters"),
-    Setting("INSTANCE_DIR", "instance", "where the embedded defaults keep their files"),
-    Setting("DATABASE_URL", "SQLite file in the instance dir", "e.g. postgresql+psycopg://user@host/db"),
-    Setting("BASE_URL", "http://127.0.0.1:5000", "public address, used in mail and certificates"),
-    Setting("STORAGE_BACKEND", "local", "local or s3"),
-    Setting("STORAGE_DIR", "instance/storage", "directory of the local backend"),
-    Setting("S3_BUCKET", "", "bucket for the s3 backend"),
-    Setting("S3_ENDPOINT_URL", "", "S3-compatible endpoint the app talks to (empty: AWS)"),
-    Setting("S3_PUBLIC_ENDPOINT_URL", "", "endpoint browsers use for presigned URLs, if different"),
-    Setting("S3_REGION", "", "region of the bucket"),
-    Setting("S3_ACCESS_KEY", "", "access key id"),
-    Setting("S3_SECRET_KEY", "", "secret access key"),
-    Setting("S3_PREFIX", "", "key prefix inside the bucket, to share a bucket with other data"),
-    Setting("QUEUE_URL", "", "Redis URL for Celery; empty runs jobs in-process from the database"),
-    Setting("INLINE_JOBS", "thread", "in-process runner mode: thread, eager (run after commit) or manual"),
-    Setting(
-        "JOB_LEASE_SECONDS", "60", "how long a running job's worker may go silent before another takes over"
-    ),
-    Setting(
-        "QUEUE_VISIBILITY_TIMEOUT", "900", "seconds before Redis gives a dead worker's message to another"
-    ),
-    Setting("PAYMENTS", "sandbox", "sandbox or stripe"),
-    Setting("STRIPE_SECRET_KEY", "", "Stripe secret key"),
-    Setting("STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key"),
-    Setting("STRIPE_WEBHOOK_SECRET", "", "signing secret of the webhook endpoint"),
-    Setting("STRIPE_API_BASE", "", "override of Stripe's API address (tests only)"),
-    Setting("MAIL", "outbox", "outbox (kept for admins to read) or smtp"),
-    Setting("SMTP_URL", "", "smtp://user:password@host:587 (STARTTLS) or smtps://... (TLS)"),
-    Setting("MAIL_FROM", "Velvet <no-reply@localhost>", "sender address"),
-    Setting(
-        "AUTH_RATE_LIMIT", "10/300", "attempts per seconds for log-in, sign-up and reset, per account and IP"
-    ),
-    Setting(
-        "TRUSTED_PROXIES", "0", "how many reverse proxies set X-Forwarded-For/-Proto in front of the app"
-    ),
-    Setting("PLATFORM_KEY_PATH", "instance/platform-ed25519.pem", "the platform's Ed25519 signing key"),
-)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ..accounts.models import User
 from ..audio.formats import get_format
-from ..curation.services import can_review
+from ..curation.approvals import can_review
 from ..db import after_commit
 from ..jobs.interfaces import JobQueue
 from ..orders.models import Entitlement

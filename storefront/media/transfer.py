@@ -25,7 +25,7 @@ class Made:
 
 def job_services(context: JobContext) -> tuple[ObjectStorage, Workshop, str]:
     platform = context.services
-    return platform.storage, workshop_for(platform.settings.extra), platform.settings.base_url
+    return platform.storage, workshop_for(platform.settings), platform.settings.base_url
 
 
 def download(storage: ObjectStorage, key: str, dest: Path) -> None:

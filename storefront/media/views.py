@@ -17,7 +17,7 @@ from ..web.context import job_queue, platform
 from . import recipes
 from .forms import FormatForm, PreviewPolicyForm
 from .models import Rendition
-from .services import DOWNLOAD_LINK_SECONDS, MediaError, MediaService, can_download, can_preview
+from .services import MediaError, MediaService, can_download, can_preview
 
 bp = Blueprint("media", __name__)
 ARTIST_BASE = "/artists/<slug>/releases/<int:release_id>"
@@ -25,7 +25,7 @@ ARTIST_BASE = "/artists/<slug>/releases/<int:release_id>"
 
 def media_service() -> MediaService:
     p = platform()
-    seconds = int(p.settings.extra.get("download_link_seconds", DOWNLOAD_LINK_SECONDS))
+    seconds = p.settings.download_link_seconds
     return MediaService(
         get_session(),
         queue=job_queue(),

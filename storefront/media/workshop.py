@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..audio.analysis import AudioAnalysis, analyse
 from ..audio.archive import AlbumTrack, build_album_zip
@@ -14,8 +14,8 @@ from ..audio.tagging import TrackTags, write_tags
 from ..audio.transcode import make_preview
 from ..audio.transcode_batch import transcode_track
 
-# settings.extra key under which another Workshop may be given (tests give one that fails on purpose).
-SETTING = "audio_workshop"
+if TYPE_CHECKING:
+    from ..config import Settings
 
 
 class Workshop(Protocol):
@@ -75,9 +75,6 @@ class AudioWorkshop:
         return build_album_zip(dest, tracks, artist=artist, album=album, fmt_key=fmt_key, cover=cover)
 
 
-def workshop_for(extra: Mapping[str, Any]) -> Workshop:
-    given = extra.get(SETTING)
-    if given is not None:
-        found: Workshop = given
-        return found
-    return AudioWorkshop()
+def workshop_for(settings: Settings) -> Workshop:
+    """The deployment's own Workshop when settings give one (tests give one that fails on purpose)."""
+    return settings.audio_workshop or AudioWorkshop()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Label, User
+from ..accounts.models import Label, RosterStatus, User
 from ..accounts.services import Actor
 from ..db import utcnow
 from ..events import record_event
@@ -19,6 +19,7 @@ from .ddex import DdexMessageParties, build_new_release_message
 from .documents import ddex_release, iso_time, release_binding, stale_reasons
 from .models import Attestation, LabelRequirement
 from .policy import CURRENT_VERSION, ELEMENTS, POLICIES, TRACK_ELEMENTS, Declaration, Level, credit_findings
+from .screening_state import not_run_statement
 from .signing_rules import AttestationRefused, Problem, SigningRequest, normal_name, signing_problems
 from .verification import APPROVAL_TYPE, ATTESTATION_TYPE, COUNTERSIGNATURE_TYPE, Keyring
 
@@ -183,6 +184,21 @@ class AttestationService:
         problems = []
         if attestation.label_id != label.id or release.label_id != label.id:
             problems.append(Problem(f"This attestation is not for a release of {label.name}."))
+        elif not any(
+            link.label_id == label.id and link.status == RosterStatus.ACTIVE
+            for link in release.artist.roster_links
+        ):
+            problems.append(Problem(f"{release.artist.name} is no longer on {label.name}'s roster."))
+        elif staff.id == attestation.signer_user_id or any(
+            m.user_id == staff.id for m in release.artist.members
+        ):
+            # The countersignature is the label's word beside the artist's; the artist can't give it itself.
+            problems.append(
+                Problem(
+                    f"You are a member of {release.artist.name} or signed this attestation; another "
+                    f"member of {label.name}'s staff has to countersign it."
+                )
+            )
         elif attestation.label_countersigned_at is not None:
             problems.append(Problem("This attestation is already countersigned."))
         else:
@@ -276,6 +292,10 @@ class AttestationService:
                 "release_id": release.id,
                 "approved_at": iso_time(release.approved_at),
             }
+            # Only present when a curator let files through unscreened, so approvals without an override
+            # keep exactly the document (and signature) they always had.
+            if not_run := not_run_statement(self.session, release):
+                approved["screening"] = not_run
             approval = {"document": approved, "signature": self.keyring.current.sign(approved).to_dict()}
         return {
             "certificate": CERTIFICATE_TYPE,
@@ -294,7 +314,9 @@ class AttestationService:
             },
         }
 
-    def ddex(self, release: Release, *, sender_dpid: str, sender_name: str) -> bytes:
+    def ddex(
+        self, release: Release, *, sender_dpid: str, sender_name: str, test_message: bool = False
+    ) -> bytes:
         """ERN 4.3.2 NewReleaseMessage of the certified release; DdexExportError when data is missing."""
         attestation = self.certified(release)
         if attestation is None:
@@ -306,6 +328,7 @@ class AttestationService:
             recipient_dpid=sender_dpid,
             recipient_name="Public AI disclosure",
             created=release.approved_at or attestation.signed_at,
+            test_message=test_message,
         )
         return build_new_release_message(ddex_release(attestation.document), parties)
 

@@ -1,4 +1,4 @@
-"""`flask verify`: check a human-made certificate and, given files, that they are the certified ones."""
+"""`flask verify` checks a certificate (and files against it); `flask rotate-key` rotates the signing key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .platform_keys import RotationError, rotate_key
+from .signing import PlatformKey
 from .verification import (
+    EXTENSION,
     CertificateFormatError,
     digest_path,
     keyring_for,
@@ -53,5 +56,40 @@ def verify_command(certificate: Path, files: tuple[Path, ...], keys_path: Path |
     sys.exit(1)
 
 
+@click.command("rotate-key")
+@click.option(
+    "--from",
+    "new_key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PEM Ed25519 private key to sign with from now on (required in production); "
+    "without it a new key is generated.",
+)
+@with_appcontext
+def rotate_key_command(new_key_path: Path | None) -> None:
+    """Sign new certificates with a new platform key; the old public key stays published as retired, so
+    every certificate signed so far still verifies."""
+    settings = current_app.extensions["storefront"].settings
+    new = None
+    if new_key_path is not None:
+        try:
+            new = PlatformKey.from_pem(new_key_path.read_bytes())
+        except ValueError as error:
+            raise click.ClickException(f"{new_key_path.name} can't be used: {error}.") from None
+    try:
+        rotation = rotate_key(settings, new)
+    except RotationError as error:
+        raise click.ClickException(f"Nothing was changed: {error}") from None
+    current_app.extensions.pop(EXTENSION, None)  # this process reads the new key and retired list
+    click.echo(f"New certificates are signed with key {rotation.new_kid}.")
+    click.echo(f"Key {rotation.old_kid} is retired: listed in {rotation.retired_path} and still published.")
+    click.echo("Restart every app and worker process so they all sign with the new key.")
+    if new_key_path is None:
+        click.echo(
+            "The new key was generated here, which is fine outside production; production accepts only "
+            "a key you provide with --from FILE."
+        )
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(verify_command)
+    app.cli.add_command(rotate_key_command)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..db import after_commit, utcnow
 from ..events import record_event
 from ..jobs.interfaces import JobRegistry
@@ -31,6 +32,7 @@ from .screening_catalog import (
     check_content_farm,
     fingerprint_outcome,
     search_catalog,
+    weigh_content_farm,
 )
 from .screening_checks import (
     MusicDetector,
@@ -42,6 +44,7 @@ from .screening_checks import (
     unavailable,
 )
 from .screening_models import Fingerprint, ScreeningCheck, ScreeningResult, ScreeningVerdict
+from .screening_pull import pull_from_sale, pulls_from_sale
 
 log = logging.getLogger(__name__)
 SCREEN_JOB = "provenance.screen_upload"
@@ -110,9 +113,9 @@ def _fetch(storage: ObjectStorage, key: str, dest: Path, attempt: int) -> str | 
 
 def _subject(session: Session, upload_id: int) -> Subject | None:
     upload = session.get(Upload, upload_id)
-    # Artwork is normalised to a fresh JPEG on acceptance, so nothing the artist's file carried survives
-    # to be screened; HM-1's screening rules are about audio.
-    if upload is None or upload.status != UploadStatus.READY or upload.kind != UploadKind.MASTER:
+    if upload is None or upload.status != UploadStatus.READY:
+        return None
+    if upload.kind not in (UploadKind.MASTER, UploadKind.ARTWORK):
         return None
     if not upload.final_key:
         return None
@@ -127,6 +130,7 @@ def _subject(session: Session, upload_id: int) -> Subject | None:
         format=str(upload.info.get("format") or ""),
         duration=float(duration) if isinstance(duration, int | float) else 0.0,
         uploaded_by_id=upload.uploaded_by_id,
+        kind=upload.kind.value,
     )
 
 
@@ -142,11 +146,13 @@ def _guarded(check: ScreeningCheck, run: Callable[[], Outcome]) -> Outcome:
 def _run(
     context: JobContext, subject: Subject, path: Path, detector: MusicDetector | None
 ) -> tuple[list[Outcome], Printed | None]:
-    extra: dict[str, Any] = context.services.settings.extra
-    outcomes = [
-        _guarded(ScreeningCheck.C2PA, lambda: check_c2pa(path, subject, _trust_anchors(extra))),
-        _guarded(ScreeningCheck.METADATA, lambda: check_metadata(path)),
-    ]
+    settings: Settings = context.services.settings
+    c2pa = _guarded(ScreeningCheck.C2PA, lambda: check_c2pa(path, subject, _trust_anchors(settings)))
+    if subject.kind == UploadKind.ARTWORK.value:
+        # Artwork is re-encoded to a fresh JPEG on acceptance, so tags the artist's file carried are gone;
+        # the stored cover is still read for credentials, which gives it a result of its own for the gate.
+        return [c2pa], None
+    outcomes = [c2pa, _guarded(ScreeningCheck.METADATA, lambda: check_metadata(path))]
     if outcomes[0].verdict is ScreeningVerdict.REJECT:
         return outcomes, None  # refused outright: it joins no catalog and needs no further signals
     printed = None
@@ -159,7 +165,7 @@ def _run(
         outcomes.append(unavailable(ScreeningCheck.FINGERPRINT, reason[:1].upper() + reason[1:] + "."))
     except fp.FingerprintError as exc:
         outcomes.append(unavailable(ScreeningCheck.FINGERPRINT, f"Not screened: {exc}."))
-    rules = FarmRules.from_settings(extra)
+    rules = settings.content_farm_rules or FarmRules()
     with context.database.session() as session:
         outcomes.append(
             _guarded(
@@ -171,9 +177,9 @@ def _run(
     return outcomes, printed
 
 
-def _trust_anchors(extra: dict[str, Any]) -> str | None:
-    """PEM CA certificates (such as the C2PA trust list) from settings.extra["c2pa_trust_anchors_path"]."""
-    where = extra.get("c2pa_trust_anchors_path")
+def _trust_anchors(settings: Settings) -> str | None:
+    """PEM CA certificates (such as the C2PA trust list) from STOREFRONT_C2PA_TRUST_ANCHORS_PATH."""
+    where = settings.c2pa_trust_anchors_path
     return Path(where).read_text() if where else None
 
 
@@ -206,11 +212,22 @@ def _record(context: JobContext, subject: Subject, outcomes: list[Outcome], prin
                 ),
             ]
             _keep_fingerprint(session, subject, printed)
+        outcomes = weigh_content_farm(outcomes)
+        # A run repeated after approval must not pull the release again for what a curator already saw.
+        known = {
+            row.check
+            for row in session.scalars(
+                select(ScreeningResult).where(ScreeningResult.upload_id == subject.upload_id)
+            )
+            if pulls_from_sale(Outcome(row.check, row.verdict, row.severity))
+        }
         for outcome in outcomes:
             _keep_result(session, subject, outcome)
         refusal = next((o for o in outcomes if o.verdict is ScreeningVerdict.REJECT), None)
         if refusal is not None and upload.status == UploadStatus.READY:
             _reject(session, storage, upload, refusal)
+        news = [o for o in outcomes if o.check not in known]
+        pull_from_sale(session, context.services, subject.release_id, subject.filename, news)
 
 
 def _keep_result(session: Session, subject: Subject, outcome: Outcome) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -182,7 +182,7 @@ def _alignment(match: Mapping[str, Any]) -> str:
 # -- content-farm patterns -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FarmRules:
-    """Thresholds of the content-farm signals; settings.extra["content_farm"] can change any of them."""
+    """Thresholds of the content-farm signals; a deployment or a test may give its own in the settings."""
 
     new_account_days: float = 7.0
     burst_hours: float = 24.0
@@ -191,11 +191,6 @@ class FarmRules:
     duration_days: float = 30.0
     duration_tolerance_seconds: float = 1.0
     same_duration_masters: int = 5
-
-    @classmethod
-    def from_settings(cls, extra: Mapping[str, Any]) -> FarmRules:
-        given = extra.get("content_farm") or {}
-        return cls(**{f.name: given[f.name] for f in fields(cls) if f.name in given})
 
 
 def check_content_farm(session: Session, subject: Subject, rules: FarmRules, now: datetime) -> Outcome:
@@ -235,7 +230,7 @@ def check_content_farm(session: Session, subject: Subject, rules: FarmRules, now
             f"{same_duration} of the artist's masters from the last {rules.duration_days:g} days "
             f"last {subject.duration:.1f} s ± {rules.duration_tolerance_seconds:g} s"
         )
-    evidence = {
+    evidence: dict[str, Any] = {
         "account_age_days": None if age_days is None else round(age_days, 2),
         "masters_in_burst_window": burst,
         "same_duration_masters": same_duration,
@@ -245,11 +240,14 @@ def check_content_farm(session: Session, subject: Subject, rules: FarmRules, now
         "signals": signals,
     }
     if signals:
-        severity = Severity.HIGH if len(signals) > 1 else Severity.MEDIUM
+        # Account age, volume and equal lengths describe the account, not this file: alone they would rank
+        # every release of a busy new artist medium or high whatever it contains. They stay a note unless
+        # the file has a real finding of its own (see weigh_content_farm).
+        evidence["severity_if_corroborated"] = (Severity.HIGH if len(signals) > 1 else Severity.MEDIUM).value
         return Outcome(
             check,
-            ScreeningVerdict.FLAG,
-            severity,
+            ScreeningVerdict.NOTE,
+            Severity.LOW,
             "Content-farm pattern: " + "; ".join(signals) + ".",
             evidence,
         )
@@ -266,3 +264,43 @@ def check_content_farm(session: Session, subject: Subject, rules: FarmRules, now
 
 def _close(value: object, duration: float, tolerance: float) -> bool:
     return isinstance(value, int | float) and abs(float(value) - duration) <= tolerance
+
+
+def weigh_content_farm(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """Raise a content-farm note to a flag when another check found something real in the same file."""
+    corroborated = [
+        o
+        for o in outcomes
+        if o.check is not ScreeningCheck.CONTENT_FARM
+        and (
+            o.verdict is ScreeningVerdict.REJECT
+            or (o.verdict is ScreeningVerdict.FLAG and o.severity in (Severity.MEDIUM, Severity.HIGH))
+        )
+    ]
+    weighed = []
+    for outcome in outcomes:
+        raised = outcome.evidence.get("severity_if_corroborated")
+        if (
+            outcome.check is ScreeningCheck.CONTENT_FARM
+            and outcome.verdict is ScreeningVerdict.NOTE
+            and raised
+        ):
+            if corroborated:
+                also = ", ".join(sorted({o.check.value for o in corroborated}))
+                outcome = Outcome(
+                    outcome.check,
+                    ScreeningVerdict.FLAG,
+                    Severity(raised),
+                    outcome.summary.rstrip(".") + f", alongside a finding of the {also} check.",
+                    outcome.evidence | {"corroborated_by": sorted({o.check.value for o in corroborated})},
+                )
+            else:
+                outcome = Outcome(
+                    outcome.check,
+                    outcome.verdict,
+                    outcome.severity,
+                    outcome.summary.rstrip(".") + ". Only a note: nothing else was found in this file.",
+                    outcome.evidence,
+                )
+        weighed.append(outcome)
+    return weighed

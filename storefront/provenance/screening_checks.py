@@ -46,6 +46,7 @@ class Subject:
     format: str
     duration: float
     uploaded_by_id: int | None
+    kind: str = "master"
 
 
 # -- C2PA content credentials --------------------------------------------------------------------------

@@ -81,3 +81,18 @@ class Fingerprint(Base):
     # Fingerprints of different algorithms cannot be compared: a change of algorithm means recomputing.
     algorithm: Mapped[str] = mapped_column(String(40), default="chromaprint-test2")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScreeningOverride(Base):
+    """A curator's word that named files may go ahead without a screening result, and why.
+
+    It covers only the files it names: a file uploaded later needs its own result or another override."""
+
+    __tablename__ = "screening_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    curator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    upload_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

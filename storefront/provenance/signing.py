@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import re
+import socket
 import stat
 import tempfile
 import time
@@ -23,6 +24,8 @@ from storefront.provenance.canonical import CanonicalJsonError, canonical_bytes,
 ALGORITHM = "Ed25519"
 _SIGNATURE_BYTES = 64
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+# First bytes of a key file the application wrote for itself because none was provided.
+SELF_GENERATED = b"Velvet generated this platform key itself"
 log = logging.getLogger(__name__)
 
 PublicKeyInput = Ed25519PublicKey | bytes | Mapping[str, str]
@@ -179,8 +182,45 @@ def verify_document(
     return VerifyResult(True, "signature valid")
 
 
+def self_generated_note() -> bytes:
+    """The line put before the PEM of a key the application made for itself (PEM readers skip it)."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return SELF_GENERATED + f" on {socket.gethostname()} at {when}\n".encode()
+
+
+def is_self_generated(path: str | os.PathLike[str]) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(SELF_GENERATED)) == SELF_GENERATED
+
+
+def read_key(path: str | os.PathLike[str]) -> PlatformKey:
+    """Read an existing key file; FileNotFoundError when there is none."""
+    return _read_key(os.fspath(path))
+
+
+def replace_key(path: str | os.PathLike[str], key: PlatformKey, *, self_made: bool = False) -> None:
+    """Put `key` in place of the key file in one step (mode 0600): a reader sees the old key or the new.
+    `self_made` marks a key the application generated, as production refuses those."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".platform-key-", dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write((self_generated_note() if self_made else b"") + key.private_pem())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_directory(directory)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def load_or_create_key(path: str | os.PathLike[str]) -> PlatformKey:
-    """Read the key file, creating it (mode 0600) first if absent.
+    """Read the key file, creating it (mode 0600) first if absent; a created key is marked as
+    self-generated, which production refuses.
 
     The new key is written to a private temporary file and hard-linked into place: linking never replaces
     an existing file, so when two processes start together exactly one key wins and both return it.
@@ -195,7 +235,7 @@ def load_or_create_key(path: str | os.PathLike[str]) -> PlatformKey:
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(key.private_pem())
+            handle.write(self_generated_note() + key.private_pem())
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -228,7 +268,7 @@ def _create_exclusive(target: str, key: PlatformKey) -> PlatformKey:
     except FileExistsError:
         return _read_key(target)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(key.private_pem())
+        handle.write(self_generated_note() + key.private_pem())
     return key
 
 

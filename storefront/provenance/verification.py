@@ -13,8 +13,17 @@ from typing import IO, Any
 
 from ..config import Settings
 from .canonical import CanonicalJsonError, canonical_sha256
+from .platform_keys import read_retired
 from .policy import POLICIES, Level
-from .signing import PlatformKey, Signature, load_or_create_key, public_key_from_jwk, verify_document
+from .signing import (
+    PlatformKey,
+    Signature,
+    is_self_generated,
+    load_or_create_key,
+    public_key_from_jwk,
+    read_key,
+    verify_document,
+)
 
 EXTENSION = "storefront.platform_key"
 ATTESTATION_TYPE = "velvet.human-made-attestation/1"
@@ -32,17 +41,33 @@ class CertificateFormatError(ValueError):
 
 
 class Keyring:
-    """The platform's signing key, read (or created) on first use, and every public key ever published."""
+    """The platform's signing key, read (or, outside production, created) on first use, and every public
+    key ever published."""
 
-    def __init__(self, path: str, retired: Sequence[Mapping[str, str]] = ()) -> None:
+    def __init__(
+        self, path: str, retired: Sequence[Mapping[str, str]] = (), *, create_missing: bool = True
+    ) -> None:
         self.path = path
+        self.create_missing = create_missing
         self.retired = [dict(jwk) for jwk in retired]
         for jwk in self.retired:
             public_key_from_jwk(jwk)  # a malformed entry is refused here, not at a verification later
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keyring:
+        return cls(
+            settings.resolved_platform_key_path,
+            read_retired(settings.resolved_platform_retired_keys),
+            create_missing=not settings.is_production,
+        )
+
     @cached_property
     def current(self) -> PlatformKey:
-        return load_or_create_key(self.path)
+        return load_or_create_key(self.path) if self.create_missing else read_key(self.path)
+
+    @property
+    def self_generated(self) -> bool:
+        return is_self_generated(self.path)
 
     def jwks(self) -> list[dict[str, str]]:
         keys = [self.current.public_jwk()]
@@ -50,10 +75,10 @@ class Keyring:
 
 
 def keyring_for(extensions: MutableMapping[str, Any], settings: Settings) -> Keyring:
-    """The application's one keyring; retired public keys come from `extra["retired_platform_keys"]`."""
+    """The application's one keyring; retired public keys come from STOREFRONT_PLATFORM_RETIRED_KEYS."""
     found = extensions.get(EXTENSION)
     if not isinstance(found, Keyring):
-        found = Keyring(settings.resolved_platform_key_path, settings.extra.get("retired_platform_keys", ()))
+        found = Keyring.from_settings(settings)
         extensions[EXTENSION] = found
     return found
 
@@ -95,6 +120,8 @@ def parse_certificate(text: str | bytes) -> dict[str, Any]:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CertificateFormatError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise CertificateFormatError("not a certificate: the JSON nests far too deep") from None
     if not isinstance(data, dict):
         raise CertificateFormatError("not a certificate: the JSON is not an object")
     if not isinstance(data.get("document"), dict) or not isinstance(data.get("signature"), dict):
@@ -195,6 +222,9 @@ def verify_certificate(
             if bound == digest
             else "Curator approval: it approves a different attestation.",
         )
+        if screening := approval["document"].get("screening"):
+            # Signed with the approval, so it cannot be dropped without breaking the signature.
+            verdict.add(True, f"Curator approval: given with {screening}.")
     hashes = bound_files(document)
     for item in files:
         what = hashes.get(item.sha256.lower())

@@ -20,11 +20,13 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from ..accounts.models import Artist, Label, MemberRole
+from ..curation.waiting import tell_countersigners
 from ..db import get_session
 from ..releases.models import Release, ReleaseStatus
 from ..releases.services import ReleaseService
 from ..web.access import ARTIST_MEMBER, LABEL_OWNER, LABEL_STAFF, PUBLIC, access, current_user
-from ..web.context import actor, client_ip, external_url, platform
+from ..web.context import actor, client_ip, external_url, mail_service, platform
+from ..web.inputs import query_id
 from .attestations import AttestationRefused, AttestationService, Problem, SigningRequest, attestation_service
 from .ddex import DdexExportError
 from .documents import credits_by_element, disclosure_rows, release_binding
@@ -47,6 +49,7 @@ from .policy import (
     TECHNIQUE_NAMES,
     credit_findings,
 )
+from .screening_state import ReleaseScreening, release_screening
 from .verification import (
     CertificateFormatError,
     FileDigest,
@@ -64,7 +67,8 @@ ViewResult = Response | str | tuple[str, int]
 WORKSPACE = "/artists/<slug>/releases/<int:release_id>/attestation"
 LABEL_BASE = "/labels/<slug>/attestations"
 PUBLISHED = (ReleaseStatus.APPROVED, ReleaseStatus.TAKEN_DOWN)
-# A placeholder party id for instances without a DDEX membership (set extra["ddex_sender_dpid"]).
+# Outside production an instance may have no DDEX membership yet: its messages carry this placeholder
+# party id and say they are test messages. Production requires STOREFRONT_DDEX_SENDER_DPID.
 DEFAULT_DPID = "PADPIDAVELVETSELFHOSTED"
 
 
@@ -121,6 +125,12 @@ def attestation_state(release: Release, attestation: Attestation | None = None) 
         "stale": service.stale_reasons(release, attestation),
         "view": document_view(attestation.document),
     }
+
+
+@bp.app_template_global()
+def files_screening(release: Release) -> ReleaseScreening:
+    """What screening made of the release's files, for the artist before signing and for curators."""
+    return release_screening(get_session(), release)
 
 
 # -- signing ----------------------------------------------------------------------------------------------
@@ -201,11 +211,13 @@ def sign(slug: str, release_id: int) -> ViewResult:
         track_declarations=track_declarations,
     )
     try:
-        _service().sign(release, g.user, signing, client_ip=client_ip(), actor=actor())
+        signed = _service().sign(release, g.user, signing, client_ip=client_ip(), actor=actor())
     except AttestationRefused as refused:
         for problem in refused.problems:
             _place(form, problem)
         return _sign_page(release, form, status=422, ineligible=[p.message for p in refused.ineligible])
+    # Sent after the commit, like all mail: the label's staff learn that it waits for their word.
+    tell_countersigners(mail_service(), signed, external_url)
     flash("Signed. The platform countersigned your attestation.", "success")
     return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id) + "#attestation")
 
@@ -338,12 +350,13 @@ def ddex_export(release_id: int) -> Response:
     release = _published(release_id)
     if release.status != ReleaseStatus.APPROVED or _service().certified(release) is None:
         abort(404)
-    extra = platform().settings.extra
+    settings = platform().settings
     try:
         xml = _service().ddex(
             release,
-            sender_dpid=extra.get("ddex_sender_dpid", DEFAULT_DPID),
-            sender_name=extra.get("ddex_sender_name", "Velvet"),
+            sender_dpid=settings.ddex_sender_dpid or DEFAULT_DPID,
+            sender_name=settings.ddex_sender_name,
+            test_message=not settings.ddex_sender_dpid,
         )
     except DdexExportError as error:
         abort(409, description=f"This release can't be exported as DDEX yet: {error}.")
@@ -364,7 +377,7 @@ def platform_keys() -> Response:
 def verify() -> ViewResult:
     form = VerifyForm()
     if request.method == "GET":
-        release_id = request.args.get("release", type=int)
+        release_id = query_id("release")
         if release_id:
             release = get_session().get(Release, release_id)
             certificate = _service().certificate(release) if release and release.status in PUBLISHED else None

@@ -104,12 +104,9 @@ def test_the_public_key_set_verifies_the_certificate(web, certified):
 
 def test_retired_keys_stay_published_and_still_verify(make_app, tmp_path):
     old = PlatformKey.generate()
-    app = make_app(
-        extra={
-            "retired_platform_keys": [old.public_jwk()],
-            "password_hashing": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-        }
-    )
+    retired = tmp_path / "retired-keys.json"
+    retired.write_text(json.dumps({"keys": [old.public_jwk()]}))
+    app = make_app(platform_retired_keys=str(retired))
     jwks = app.test_client().get("/.well-known/velvet/platform-key.json").get_json()["keys"]
     assert [k["kid"] for k in jwks][1:] == [old.kid]
     document = {"type": "velvet.human-made-attestation/1", "policy": {}, "tracks": []}
@@ -195,6 +192,8 @@ def test_ddex_export_discloses_no_ai(web, certified):
     ]  # two recordings, one release
     assert {e.text for e in root.iter("AiContribution")} == {"None"}
     assert "Ana Ruiz" in response.get_data(as_text=True)
+    # No party id is set outside production: the placeholder goes out marked as a test message.
+    assert root.findtext("MessageHeader/MessageControlType") == "TestMessage"
 
 
 def test_ddex_export_explains_what_is_missing(signed_in, db, artist, tmp_path):

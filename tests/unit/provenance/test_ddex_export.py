@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+import xmlschema
 
 from storefront.provenance.ddex import (
     ERN_NAMESPACE,
@@ -218,3 +221,37 @@ def test_structural_check_rejects_other_roots_and_garbage() -> None:
     assert structural_problems(b"<not-closed")[0].startswith("not well-formed")
     other = b'<ern:NewReleaseMessage xmlns:ern="http://ddex.net/xml/ern/43"/>'
     assert any("expected ern:NewReleaseMessage" in p for p in structural_problems(other))
+
+
+ROOT = Path(__file__).resolve().parents[3]
+ERN_SCHEMA = ROOT / "tests" / "data" / "ddex" / "ern-4.3.2" / "release-notification.xsd"
+
+
+@pytest.fixture(scope="module")
+def ern_schema() -> xmlschema.XMLSchema:
+    """The official ERN 4.3.2 schema, or a skip saying why; STOREFRONT_REQUIRE_DDEX_XSD=1 fails instead."""
+    if not ERN_SCHEMA.is_file():
+        reason = (
+            f"the official ERN 4.3.2 schema is not in {ERN_SCHEMA.parent.relative_to(ROOT)} "
+            "(see the README there)"
+        )
+        if os.environ.get("STOREFRONT_REQUIRE_DDEX_XSD") == "1":
+            pytest.fail(reason + "; STOREFRONT_REQUIRE_DDEX_XSD=1 requires it")
+        pytest.skip(reason)
+    return xmlschema.XMLSchema(str(ERN_SCHEMA))
+
+
+@pytest.mark.parametrize("message", ["human-made", "partly AI", "test message"])
+def test_export_is_valid_against_the_official_ern_432_schema(
+    ern_schema: xmlschema.XMLSchema, message: str
+) -> None:
+    release, parties = RELEASE, PARTIES
+    if message == "partly AI":
+        track = replace(TRACK_TWO, contains_ai=ContainsAI.PARTLY, contributors=(
+            DdexContributor("Tool", ("Producer",), ai_contribution=ContainsAI.PARTLY),))
+        release = replace(RELEASE, tracks=(track,), contains_ai=ContainsAI.PARTLY)
+    elif message == "test message":
+        parties = replace(PARTIES, test_message=True)
+    xml = build_new_release_message(release, parties)
+    errors = [f"{error.path}: {error.reason}" for error in ern_schema.iter_errors(xml.decode("utf-8"))]
+    assert errors == []
