@@ -23,7 +23,7 @@ from tests.helpers import WebClient
 pytest_plugins = ["tests.services.seaweedfs"]
 
 # Argon2id at its cheapest: tests check behaviour, not hashing cost.
-FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 8, "password_parallelism": 1}
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 
@@ -67,7 +67,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         base_url="http://localhost",
         inline_jobs="eager",
-        extra={"password_hashing": FAST_HASHING},
+        **FAST_HASHING,
     )
 
 
@@ -122,3 +122,17 @@ def db(platform: Platform) -> Iterator[Session]:
     session = platform.database.session()
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def chromaprint() -> None:
+    """For tests that need real fingerprints: a skip naming what is missing when libchromaprint cannot be
+    loaded, or a failure with STOREFRONT_REQUIRE_CHROMAPRINT=1 (CI installs it)."""
+    from storefront.provenance.fingerprint import FingerprintUnavailable, default_library
+
+    try:
+        default_library()
+    except FingerprintUnavailable as exc:
+        if os.environ.get("STOREFRONT_REQUIRE_CHROMAPRINT") == "1":
+            pytest.fail(f"STOREFRONT_REQUIRE_CHROMAPRINT=1 but {exc}")
+        pytest.skip(str(exc))

@@ -39,6 +39,10 @@ from ..releases.models import (
 from ..releases.uploads import VALIDATE_JOB
 
 TRACK_SECONDS = 24.0
+# Demo codes: UPC-A numbers starting with 2 are for in-store use and never name a product on sale, and the
+# ISRC registrant "ZZVLV" is fictional. Both pass their format and check-digit rules, so a demo release
+# exports as DDEX like a real one.
+ISRC_STEM = "ZZVLV26"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class DemoRelease:
     tracks: tuple[str, ...]
     price_minor: int
     credits: tuple[tuple[str, ContributorRole, str], ...]
+    upc: str
     label_slug: str | None = None
     instrumental: bool = False
     pay_what_you_want: bool = False
@@ -70,6 +75,7 @@ DEMO_RELEASES = (
             ("Olle Berg", ContributorRole.MASTERING_ENGINEER, ""),
             ("Sara Lind", ContributorRole.ARTWORK, ""),
         ),
+        upc="202600000019",
         label_slug="harbour-lights",
     ),
     DemoRelease(
@@ -88,6 +94,7 @@ DEMO_RELEASES = (
             ("Dan Cole", ContributorRole.MASTERING_ENGINEER, ""),
             ("Jonah Reyes", ContributorRole.ARTWORK, ""),
         ),
+        upc="202600000026",
         pay_what_you_want=True,
     ),
     DemoRelease(
@@ -104,6 +111,7 @@ DEMO_RELEASES = (
             ("Ines Okafor", ContributorRole.MASTERING_ENGINEER, ""),
             ("Ines Okafor", ContributorRole.ARTWORK, ""),
         ),
+        upc="202600000033",
         instrumental=True,
     ),
 )
@@ -158,7 +166,7 @@ def _stage(
 def seed_releases(app: Flask, platform: Platform, curator_email: str) -> int:
     """Add the demo releases that are not there yet; returns how many were added."""
     added = 0
-    seconds = float(platform.settings.extra.get("demo_track_seconds", TRACK_SECONDS))
+    seconds = platform.settings.demo_track_seconds
     with app.test_request_context(base_url=platform.settings.base_url, method="POST"):
         session = get_session()
         curator = session.scalar(select(User).where(User.email == curator_email))
@@ -184,9 +192,11 @@ def seed_releases(app: Flask, platform: Platform, curator_email: str) -> int:
                 currency="USD",
                 pay_what_you_want=demo.pay_what_you_want,
                 description=f"{demo.title}, made by people, for this demo store.",
+                upc=demo.upc,
             )
             for position, title in enumerate(demo.tracks, start=1):
-                release.tracks.append(Track(title=title, position=position))
+                isrc = f"{ISRC_STEM}{number:03d}{position:02d}"
+                release.tracks.append(Track(title=title, position=position, isrc=isrc))
             for name, role, instrument in demo.credits:
                 release.contributors.append(Contributor(name=name, role=role, instrument=instrument))
             session.add(release)

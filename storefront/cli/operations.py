@@ -12,7 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..container import Platform
-from ..web.health import component_status
+from ..provenance.platform_keys import describe_key
+from ..web.health import component_status, overall_status
 
 
 def _platform() -> Platform:
@@ -66,15 +67,28 @@ def check() -> None:
     click.echo("Configuration")
     for name, value in platform.settings.describe():
         click.echo(f"  {name:<34} {value}")
+    click.echo("\nPlatform signing key")
+    for name, value in describe_key(platform.settings):
+        click.echo(f"  {name:<34} {value}")
     click.echo("\nComponents")
     components = component_status(platform)
+    marks = {"ok": "ok  ", "degraded": "WARN", "unavailable": "FAIL"}
     for name, status in components.items():
-        mark = "ok  " if status["ok"] else "FAIL"
         detail = " ".join(str(status.get(k, "")) for k in ("backend", "detail")).strip()
-        click.echo(f"  [{mark}] {name:<10} {detail}")
+        click.echo(f"  [{marks[status['status']]}] {name:<10} {detail}")
     if platform.payments.is_sandbox:
         click.echo("\nPayments run in the SANDBOX: no real money moves.")
-    if not all(status["ok"] for status in components.values()):
+    # Unknown when the screening probe itself failed: its [WARN] line already says so.
+    fingerprint = components["screening"].get("checks", {}).get("fingerprint", {"ok": True})
+    if not fingerprint["ok"]:
+        click.echo(
+            "\nCopy detection is UNAVAILABLE: new masters are not compared with the catalog, and each is "
+            "marked as not screened for copies. Install Chromaprint (Debian: libchromaprint1) to turn it on."
+        )
+    state = overall_status(components)
+    # A part that fails leaves production short of something it was configured for; elsewhere only the
+    # parts the site cannot run without fail the check.
+    if state == "unavailable" or (state == "degraded" and platform.settings.is_production):
         sys.exit(1)
 
 
