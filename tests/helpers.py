@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -84,3 +87,54 @@ def fresh(session: Session) -> Session:
     session.rollback()
     session.expire_all()
     return session
+
+
+class ManualClock:
+    """A UTC clock that only moves when a test moves it, for leases and expiry without sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        from storefront.db import utcnow
+
+        self.now = start or utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+def wait_until(predicate: Callable[[], Any], *, what: str, bound: float = 120.0) -> None:
+    """Poll a state another thread or process changes. The bound is a hang detector, generous on purpose:
+    it only fails when the state never comes, and says nothing about speed."""
+    give_up = threading.Event()
+    timer = threading.Timer(bound, give_up.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        while not predicate():
+            if give_up.wait(0.02) and not predicate():
+                raise AssertionError(f"gave up waiting after {bound:.0f} s: {what}")
+    finally:
+        timer.cancel()
+
+
+def call_with_bound(call: Callable[[], Any], *, what: str, bound: float = 120.0) -> Any:
+    """Run `call` and return its result; fail only if it never returns within the (generous) bound: a hang
+    detector for calls that must give up on their own, not a measure of how fast they do."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(bound)
+    if worker.is_alive():
+        raise AssertionError(f"gave up after {bound:.0f} s: {what} never returned")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..db import get_session
 from ..provenance.screening_models import ScreeningResult
-from ..provenance.screening_queries import highest_severity, results_for_release, screening_health
+from ..provenance.screening_queries import results_for_release, screening_health
+from ..provenance.screening_state import ReleaseScreening, release_screening
 from ..releases.models import Release
 from ..web.context import external_url, job_queue, mail_service, platform
 from .services import CurationService
@@ -34,6 +35,7 @@ class ReviewPanels:
 
     def __init__(self) -> None:
         self._results: dict[int, list[ScreeningResult]] = {}
+        self._state: dict[int, ReleaseScreening] = {}
 
     def screening(self, release: Release) -> list[ScreeningResult]:
         if release.id not in self._results:
@@ -41,7 +43,13 @@ class ReviewPanels:
         return self._results[release.id]
 
     def severity(self, release: Release) -> str:
-        return highest_severity(self.screening(release)).value
+        """The queue's screening column: "unscreened" (files still waiting) is never shown as "none"."""
+        return self.screened(release).severity
+
+    def screened(self, release: Release) -> ReleaseScreening:
+        if release.id not in self._state:
+            self._state[release.id] = release_screening(get_session(), release)
+        return self._state[release.id]
 
     def health(self) -> dict[str, Any]:
         return screening_health(platform())

@@ -17,8 +17,9 @@ from ..events import record_event
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
 from ..mail.services import MailService
-from ..orders.models import Entitlement, EntitlementSource
+from ..provenance.screening_state import release_screening
 from ..releases.models import Release, ReleaseStatus, UploadStatus
+from .approvals import appeal_refusal, decision_refusal, is_platform_curator, label_review_clause
 from .models import (
     Appeal,
     AppealStatus,
@@ -30,9 +31,11 @@ from .models import (
     ReportStatus,
     ReviewDecision,
 )
+from .takedown import REFUND_JOB, enqueue_settlement
+from .takedown import register_jobs as register_takedown_jobs
+from .waiting import tell_reviewers
 
 APPEAL_DAYS = 30
-REFUND_JOB = "curation.request_refund"
 # What each decision makes of the release.
 _OUTCOME = {
     Decision.APPROVE: ReleaseStatus.APPROVED,
@@ -49,15 +52,6 @@ class CurationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def can_review(user: User, release: Release) -> bool:
-    """Platform curators review everything; label staff review the releases of their own label."""
-    if user.is_admin:
-        return True
-    return release.label_id is not None and any(
-        s.label_id == release.label_id for s in user.label_memberships
-    )
 
 
 def files_missing(release: Release) -> list[str]:
@@ -100,7 +94,8 @@ class CurationService:
             if release.artist.hold_reason
             else []
         )
-        return held + files_missing(release) + self.readiness(release)
+        waiting = release_screening(self.session, release).problems()
+        return held + files_missing(release) + waiting + self.readiness(release)
 
     def submit(self, release: Release, actor: Actor) -> None:
         if problems := self.submission_problems(release):
@@ -115,6 +110,7 @@ class CurationService:
             actor_id=actor.user_id,
             ip_hash=actor.ip_hash,
         )
+        tell_reviewers(self.session, self.mail, release, self.url_for)
 
     # -- the queue -------------------------------------------------------------------------------------
     def queue(self, reviewer: User, filters: QueueFilter) -> list[Release]:
@@ -129,9 +125,8 @@ class CurationService:
             )
         else:
             stmt = stmt.where(Release.status == ReleaseStatus.IN_REVIEW)
-        if not reviewer.is_admin:
-            labels = [s.label_id for s in reviewer.label_memberships]
-            stmt = stmt.where(Release.label_id.in_(labels))
+        if not is_platform_curator(reviewer):
+            stmt = stmt.where(label_review_clause(reviewer))
         if filters.label_id:
             stmt = stmt.where(Release.label_id == filters.label_id)
         return list(self.session.scalars(stmt.order_by(Release.status_changed_at, Release.id)))
@@ -156,8 +151,8 @@ class CurationService:
         reason: ReasonCode | None,
         message: str,
     ) -> ReviewDecision:
-        if not can_review(reviewer, release):
-            raise CurationError("You can't review this release.")
+        if refusal := decision_refusal(reviewer, release, decision):
+            raise CurationError(refusal)
         allowed = {
             Decision.APPROVE: (ReleaseStatus.IN_REVIEW,),
             Decision.REQUEST_CHANGES: (ReleaseStatus.IN_REVIEW,),
@@ -177,6 +172,10 @@ class CurationService:
             raise CurationError(
                 "The attestation no longer matches the release: " + " ".join(self.readiness(release))
             )
+        if decision == Decision.APPROVE and (waiting := release_screening(self.session, release).problems()):
+            # Approval makes the platform sign; it never signs for a file nobody has screened unless a
+            # curator has said why on the record (the override shows on the certificate).
+            raise CurationError(" ".join(waiting) + " Or record why it may go ahead without screening.")
         record = ReviewDecision(
             release_id=release.id, reviewer_id=reviewer.id, decision=decision, reason=reason, message=message
         )
@@ -224,39 +223,9 @@ class CurationService:
             )
 
     def _settle_buyers(self, release: Release, record: ReviewDecision) -> None:
-        """Tell every buyer, revoke their downloads, and record and ask for the refund each is owed."""
-        holders = self.session.scalars(
-            select(Entitlement).where(Entitlement.release_id == release.id, Entitlement.revoked_at.is_(None))
-        )
-        for entitlement in holders:
-            entitlement.revoked_at = utcnow()
-            entitlement.revoked_reason = "release taken down"
-            self.mail.send(
-                "takedown_notice",
-                entitlement.user.email,
-                f"“{release.title}” was withdrawn",
-                "takedown_notice",
-                release=release,
-                entitlement=entitlement,
-            )
-            if entitlement.source != EntitlementSource.PURCHASE or not entitlement.payment_reference:
-                continue
-            refund = RefundRequest(
-                release_id=release.id,
-                buyer_id=entitlement.user_id,
-                payment_reference=entitlement.payment_reference,
-                amount_minor=entitlement.amount_minor,
-                currency=entitlement.currency,
-            )
-            self.session.add(refund)
-        self.session.flush()
-        # Each refund is on record before the gateway is asked, by a job that retries until it gets an
-        # answer; the idempotency key keeps a retry from refunding twice.
-        owed = select(RefundRequest).where(
-            RefundRequest.release_id == release.id, RefundRequest.status == RefundStatus.REQUESTED
-        )
-        for refund in self.session.scalars(owed):
-            self.jobs.enqueue(REFUND_JOB, {"refund_id": refund.id}, dedupe_key=f"refund:{refund.id}")
+        """Buyers are told, revoked and refunded by a job, so the takedown does not wait on each of them;
+        nobody can download from a release that is taken down meanwhile."""
+        enqueue_settlement(self.jobs, release.id, record.id)
 
     # -- reports ---------------------------------------------------------------------------------------
     def report(self, release: Release, reporter: User, actor: Actor, reason: str, details: str) -> Report:
@@ -325,8 +294,8 @@ class CurationService:
     def decide_appeal(
         self, appeal: Appeal, reviewer: User, actor: Actor, *, overturn: bool, answer: str
     ) -> None:
-        if not reviewer.is_admin:
-            raise CurationError("Appeals are decided by platform curators.")
+        if refusal := appeal_refusal(reviewer, appeal.release):
+            raise CurationError(refusal)
         if appeal.status != AppealStatus.OPEN:
             raise CurationError("This appeal is already decided.")
         if not answer.strip():
@@ -390,3 +359,4 @@ def request_refund(context: JobContext, payload: dict[str, Any]) -> None:
 
 def register_jobs(registry: JobRegistry) -> None:
     registry.add(REFUND_JOB, request_refund)
+    register_takedown_jobs(registry)

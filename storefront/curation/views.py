@@ -12,13 +12,16 @@ from sqlalchemy import select
 from ..accounts.models import Label, User
 from ..db import get_session
 from ..events import record_event
+from ..provenance.screening_state import OverrideError, record_override
 from ..releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
 from ..web.access import ARTIST_MEMBER, LOGGED_IN, PUBLIC, REVIEWER, access, current_user
 from ..web.context import actor, platform
+from ..web.inputs import query_id
+from .approvals import approval_refusal, can_review
 from .context import curation_service, review_panels
 from .forms import AppealDecisionForm, AppealForm, DecisionForm, ReportForm, TakedownForm
 from .models import REASON_LABELS, Appeal, Decision, ReasonCode, Report
-from .services import CurationError, QueueFilter, can_review
+from .services import CurationError, QueueFilter
 
 bp = Blueprint("curation", __name__)
 PREVIEW_SECONDS = 3600
@@ -91,7 +94,7 @@ def appeal(slug: str, release_id: int) -> ResponseReturnValue:
 def queue() -> str:
     me = _me()
     filters = QueueFilter(
-        label_id=request.args.get("label", type=int),
+        label_id=query_id("label"),
         status=request.args.get("status", "in_review"),
         severity=request.args.get("severity", ""),
     )
@@ -172,6 +175,27 @@ def decide(release_id: int) -> ResponseReturnValue:
     return _review_page(release, form, TakedownForm(), 422)
 
 
+@bp.post("/review/releases/<int:release_id>/screening-override")
+@access(REVIEWER)
+def screening_override(release_id: int) -> ResponseReturnValue:
+    """A curator lets files without a screening result through the gate, saying why on the record."""
+    release = _reviewable(release_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    me = _me()
+    # Only someone whose approval would count may waive screening: the same people-based rules apply.
+    refusal = approval_refusal(me, release)
+    try:
+        if refusal:
+            raise OverrideError(refusal)
+        record_override(get_session(), release, me.id, request.form.get("reason", ""), actor().ip_hash)
+    except OverrideError as error:
+        flash(error.message, "error")
+    else:
+        flash("The override is recorded; it will show on the certificate.", "success")
+    return redirect(url_for("curation.review", release_id=release.id))
+
+
 @bp.post("/review/releases/<int:release_id>/takedown")
 @access(REVIEWER)
 def takedown(release_id: int) -> ResponseReturnValue:
@@ -241,6 +265,8 @@ def decide_appeal(appeal_id: int) -> ResponseReturnValue:
     found = get_session().get(Appeal, appeal_id)
     if found is None:
         abort(404)
+    # The appeal id comes from the URL: only someone who may see its release learns that it exists.
+    _reviewable(found.release_id)
     form = AppealDecisionForm()
     if form.validate():
         try:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery, signals
 from sqlalchemy import or_, select
 
-from ..db import utcnow
 from .interfaces import JobHealth
 from .models import Job, JobStatus
 from .runner import ClaimResult, JobExecutor
@@ -168,7 +167,7 @@ class CeleryDispatcher:
     def requeue_due(self) -> int:
         """Publish jobs that have been due for longer than the grace period: their message was lost (the
         broker was down at commit time) or died with a worker. A copy too many only loses its claim."""
-        before = utcnow() - timedelta(seconds=self.sweep_grace_seconds)
+        before = self.executor.clock() - timedelta(seconds=self.sweep_grace_seconds)
         with self.executor.database.session() as session:
             due = session.scalars(
                 select(Job.id)

@@ -7,11 +7,14 @@ import os
 import socket
 import threading
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from ..db import Database, utcnow
 from .interfaces import JobRegistry, PermanentJobError
@@ -31,7 +34,22 @@ class JobContext:
     attempt: int
     database: Database
     services: Any
-    extra: dict[str, Any] = field(default_factory=dict)
+    owner: str = ""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction that commits only while this worker still holds the job's lease; otherwise
+        `LeaseLost`, and nothing in it is kept. The job's row stays locked until the commit, so no other
+        worker can take the job over in between. For work that must not be recorded twice."""
+        with self.database.transaction() as session:
+            held = session.scalar(
+                select(Job.id)
+                .where(Job.id == self.job_id, Job.locked_by == self.owner, Job.status == JobStatus.RUNNING)
+                .with_for_update()
+            )
+            if held is None:
+                raise LeaseLost(f"job {self.job_id} was taken over by another worker")
+            yield session
 
 
 class ClaimResult:
@@ -40,6 +58,11 @@ class ClaimResult:
     NOT_DUE = "not_due"
     FINISHED = "finished"  # already done or failed for good
     MISSING = "missing"
+    LOST = "lost"  # it ran, but its lease had passed to another worker, whose outcome stands
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds the job's lease: another worker has taken the job over."""
 
 
 @dataclass
@@ -49,6 +72,9 @@ class JobExecutor:
     services: Any
     lease: timedelta = timedelta(seconds=60)
     backoff_base: float = 5.0
+    # What time it is for leases and backoff; tests pass a clock they move by hand.
+    clock: Callable[[], datetime] = utcnow
+    heartbeat_seconds: float | None = None  # default: a third of the lease
 
     def _due(self, now: datetime) -> Any:
         return (Job.run_after <= now) & or_(
@@ -57,7 +83,7 @@ class JobExecutor:
         )
 
     def next_due(self) -> int | None:
-        now = utcnow()
+        now = self.clock()
         # A read: on SQLite it must not take the write lock, or an idle runner would stall every writer.
         with self.database.session() as session:
             return session.scalar(
@@ -65,7 +91,7 @@ class JobExecutor:
             )
 
     def claim(self, job_id: int, owner: str) -> str:
-        now = utcnow()
+        now = self.clock()
         with self.database.transaction() as session:
             # A job whose worker died on every attempt (killed, out of memory) never raised: end it here, or
             # it would be taken up again for ever.
@@ -118,7 +144,7 @@ class JobExecutor:
             moment = job.locked_until if job.status == JobStatus.RUNNING else job.run_after
             if moment is None:
                 return 0.0
-            return max(0.0, (moment - utcnow()).total_seconds())
+            return max(0.0, (moment - self.clock()).total_seconds())
 
     def run(self, job_id: int, owner: str | None = None) -> str:
         """Claim and run one job. Returns the claim result; the job's own outcome is stored on its row."""
@@ -130,55 +156,69 @@ class JobExecutor:
             job = session.get(Job, job_id)
             assert job is not None
             name, payload, attempt, max_attempts = job.name, dict(job.payload), job.attempts, job.max_attempts
-        context = JobContext(job_id, name, attempt, self.database, self.services)
+        context = JobContext(job_id, name, attempt, self.database, self.services, owner=owner)
         stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job_id, owner, stop), daemon=True)
         beat.start()
         try:
             self.registry.get(name)(context, payload)
+        except LeaseLost:
+            log.warning("job %s: lease lost to another worker; its outcome stands", job_id)
+            return ClaimResult.LOST
         except Exception as exc:
+            permanent = isinstance(exc, PermanentJobError) or attempt >= max_attempts
+            return self._failed(job_id, owner, exc, permanent=permanent)
+        finally:
             stop.set()
             beat.join()
-            self._failed(job_id, exc, permanent=isinstance(exc, PermanentJobError) or attempt >= max_attempts)
-            return ClaimResult.CLAIMED
-        stop.set()
-        beat.join()
         with self.database.transaction() as session:
-            session.execute(
+            # Only while this worker still holds the job: a worker that stalled past its lease finds the job
+            # taken over (or already finished) by another, and must not record a second completion.
+            finished = session.execute(
                 update(Job)
-                .where(Job.id == job_id)
-                .values(status=JobStatus.DONE, finished_at=utcnow(), locked_until=None, last_error=None)
+                .where(*self._held(job_id, owner))
+                .values(status=JobStatus.DONE, finished_at=self.clock(), locked_until=None, last_error=None)
+                .execution_options(synchronize_session=False)
             )
+            if finished.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("job %s finished after losing its lease; the other's outcome stands", job_id)
+                return ClaimResult.LOST
         return ClaimResult.CLAIMED
 
+    @staticmethod
+    def _held(job_id: int, owner: str) -> tuple[Any, ...]:
+        return (Job.id == job_id, Job.locked_by == owner, Job.status == JobStatus.RUNNING)
+
     def _heartbeat(self, job_id: int, owner: str, stop: threading.Event) -> None:
-        interval = max(self.lease.total_seconds() / 3, 0.05)
+        interval = self.heartbeat_seconds or max(self.lease.total_seconds() / 3, 0.05)
         while not stop.wait(interval):
             try:
                 with self.database.transaction() as session:
                     session.execute(
                         update(Job)
-                        .where(Job.id == job_id, Job.locked_by == owner, Job.status == JobStatus.RUNNING)
-                        .values(locked_until=utcnow() + self.lease)
+                        .where(*self._held(job_id, owner))
+                        .values(locked_until=self.clock() + self.lease)
                     )
             except Exception:
                 log.exception("could not extend the lease of job %s", job_id)
 
-    def _failed(self, job_id: int, exc: Exception, *, permanent: bool) -> None:
+    def _failed(self, job_id: int, owner: str, exc: Exception, *, permanent: bool) -> str:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
         log.warning("job %s failed%s: %s", job_id, " for good" if permanent else "", detail)
         with self.database.transaction() as session:
-            job = session.get(Job, job_id)
+            job = session.scalar(select(Job).where(*self._held(job_id, owner)).with_for_update())
             if job is None:
-                return
+                return ClaimResult.LOST  # another worker took it over: its outcome stands, not this failure
+            now = self.clock()
             job.last_error = detail
             job.locked_until = None
             if permanent:
                 job.status = JobStatus.FAILED
-                job.finished_at = utcnow()
+                job.finished_at = now
             else:
                 job.status = JobStatus.QUEUED
-                job.run_after = utcnow() + timedelta(seconds=self.backoff_base * 2 ** (job.attempts - 1))
+                job.run_after = now + timedelta(seconds=self.backoff_base * 2 ** (job.attempts - 1))
+        return ClaimResult.CLAIMED
 
     def retry(self, job_id: int) -> bool:
         """Put a failed job back in the queue (the artist's retry button)."""
@@ -188,6 +228,6 @@ class JobExecutor:
                 return False
             job.status = JobStatus.QUEUED
             job.attempts = 0
-            job.run_after = utcnow()
+            job.run_after = self.clock()
             job.finished_at = None
             return True

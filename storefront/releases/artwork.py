@@ -20,6 +20,7 @@ __all__ = [
     "ArtworkLimits",
     "ArtworkReport",
     "ArtworkResult",
+    "EncodingFailed",
     "NormalisedArtwork",
     "Problem",
     "inspect_artwork",
@@ -318,11 +319,22 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+class EncodingFailed(Exception):
+    """Our JPEG encoder could not write the picture: a fault in processing, not in storage."""
+
+
 def _jpeg(image: Image.Image, quality: int, subsampling: int) -> bytes:
-    out = io.BytesIO()
     # Baseline with optimised Huffman tables: progressive saves little at these sizes and takes 4x as long.
-    image.save(out, format="JPEG", quality=quality, subsampling=subsampling, optimize=True)
-    return out.getvalue()
+    # Optimising holds the whole output in one buffer Pillow sizes at a byte per pixel, too small for grain
+    # at full colour resolution ("Suspension not allowed here"); without it the encoder streams.
+    for optimize in (True, False):
+        out = io.BytesIO()
+        try:
+            image.save(out, format="JPEG", quality=quality, subsampling=subsampling, optimize=optimize)
+            return out.getvalue()
+        except (OSError, ValueError) as exc:
+            failure = exc
+    raise EncodingFailed(str(failure)) from failure
 
 
 def make_derivatives(master: Image.Image, sizes: tuple[int, ...], quality: int = 85) -> dict[int, bytes]:
@@ -378,7 +390,20 @@ def _run(
         report.sha256 = hashlib.sha256(data).hexdigest()
         _check(data, name, limits, report)
         image = _decode(data, name, limits)
-        return ArtworkResult(report, _normalise(image, limits) if normalise else None)
+        if not normalise:
+            return ArtworkResult(report, None)
+        try:
+            return ArtworkResult(report, _normalise(image, limits))
+        except EncodingFailed as exc:
+            # The file passed every check and decoded: our conversion failed, not the file nor storage.
+            raise _Rejected(
+                Problem(
+                    "processing_failed",
+                    f"{_q(name)} is a valid picture, but our image encoder failed to convert it.",
+                    "This is a fault on our side. Export it again as a 3000 x 3000 JPEG or PNG and upload "
+                    "that; if it happens again, tell us.",
+                )
+            ) from exc
     except _Rejected as rejected:
         report.problems.append(rejected.problem)
         return ArtworkResult(report, None)

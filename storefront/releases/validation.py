@@ -6,6 +6,8 @@ import hashlib
 import io
 import shutil
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
 from functools import partial
@@ -49,9 +51,36 @@ def final_prefix(upload: Upload) -> str:
     return f"releases/{upload.artist_id}/{upload.release_id}/{folder}/{upload.id}"
 
 
+class StorageFault(Exception):
+    """Storage failed while a file was read or written; the same step can be tried again."""
+
+
+@contextmanager
+def _storage_step() -> Iterator[None]:
+    """Marks failures inside as storage's: the artist is told storage failed only when it did."""
+    try:
+        yield
+    except StorageFault:
+        raise
+    except Exception as exc:
+        raise StorageFault(exc.__class__.__name__) from exc
+
+
 def _download(storage: ObjectStorage, key: str, dest: Path) -> None:
-    with storage.open(key) as source, dest.open("wb") as out:
+    with _storage_step(), storage.open(key) as source, dest.open("wb") as out:
         shutil.copyfileobj(source, out, _CHUNK)
+
+
+def _failure_problem(name: str, exc: Exception) -> dict[str, str]:
+    if isinstance(exc, StorageFault):
+        message = f"{name} could not be checked: storage did not answer ({exc})."
+    else:
+        message = f"{name} could not be checked: our checking step failed with an error of its own."
+    return {
+        "code": "check_failed",
+        "message": message,
+        "advice": "Nothing is lost. Press Retry; if it fails again, tell us.",
+    }
 
 
 def _problem_dicts(problems: list[Any]) -> list[dict[str, str]]:
@@ -79,14 +108,7 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
                 failed = session.get(Upload, upload_id)
                 if failed is not None and failed.status == UploadStatus.VALIDATING:
                     failed.status = UploadStatus.FAILED
-                    failed.problems = [
-                        {
-                            "code": "check_failed",
-                            "message": f"{name} could not be checked: storage did not answer "
-                            f"({exc.__class__.__name__}).",
-                            "advice": "Nothing is lost. Press Retry; if it fails again, tell us.",
-                        }
-                    ]
+                    failed.problems = [_failure_problem(name, exc)]
             return
         raise
     with database.transaction() as session:
@@ -109,9 +131,9 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
             upload.info = outcome["info"]
             upload.problems = []
             queue = JobQueue(session, context.services.jobs)
+            # Every name is known to be registered: check_follow_ups refused to start otherwise.
             for name in FOLLOW_UPS[upload.kind]:
-                if name in context.services.registry.names():
-                    queue.enqueue(name, {"upload_id": upload.id}, dedupe_key=f"{name}:{upload.id}")
+                queue.enqueue(name, {"upload_id": upload.id}, dedupe_key=f"{name}:{upload.id}")
         after_commit(session, lambda: storage.delete(staging))
 
 
@@ -162,7 +184,7 @@ def _check_and_store(
                 return {"problems": _problem_dicts(report.problems), "written": []}
             content_type, extension = MASTER_TYPES[report.format or "FLAC"]
             final_key = f"{prefix}/master{extension}"
-            with local.open("rb") as fh:
+            with _storage_step(), local.open("rb") as fh:
                 storage.put(final_key, fh, content_type=content_type)
             info: dict[str, Any] = {
                 "format": report.format,
@@ -190,7 +212,8 @@ def _check_and_store(
         keys: dict[str, str] = {}
         for filename, data in result.artwork.files().items():
             key = f"{prefix}/{filename}"
-            storage.put(key, io.BytesIO(data), content_type="image/jpeg")
+            with _storage_step():
+                storage.put(key, io.BytesIO(data), content_type="image/jpeg")
             keys[filename] = key
         info = {
             "width": result.artwork.side,
@@ -221,7 +244,7 @@ def _store_evidence(storage: ObjectStorage, staging: str, prefix: str, content_t
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
         key = f"{prefix}/file"
-        with local.open("rb") as fh:
+        with _storage_step(), local.open("rb") as fh:
             storage.put(key, fh, content_type=content_type)
         size = local.stat().st_size
     info = {"keys": [key], "content_type": content_type}
@@ -230,3 +253,25 @@ def _store_evidence(storage: ObjectStorage, staging: str, prefix: str, content_t
 
 def register_jobs(registry: JobRegistry) -> None:
     registry.add(VALIDATE_JOB, validate_upload)
+
+
+def check_follow_ups(
+    registry: JobRegistry, follow_ups: Mapping[UploadKind, tuple[str, ...]] = FOLLOW_UPS
+) -> None:
+    """Refuse to start when work that must follow a file's acceptance has no handler: otherwise files
+    would go on unscreened (or unprocessed) without anyone being told."""
+    known = set(registry.names())
+    missing = {
+        name: sorted(kind.value for kind, names in follow_ups.items() if name in names)
+        for names in follow_ups.values()
+        for name in names
+        if name not in known
+    }
+    if missing:
+        listed = "; ".join(
+            f"{name} (after an accepted {', '.join(kinds)})" for name, kinds in sorted(missing.items())
+        )
+        raise RuntimeError(
+            f"Follow-up jobs with no registered handler: {listed}. Register them in create_app "
+            "(_register_jobs) or remove them from FOLLOW_UPS."
+        )

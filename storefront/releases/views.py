@@ -289,6 +289,9 @@ def add_contributor(slug: str, release_id: int) -> ViewResult:
     release = _release(release_id)
     form = ContributorForm()
     if form.validate():
+        # A value that is not an id names no track: -1 matches none and gets the service's message.
+        given = str(form.track_id.data or "")
+        track_id = (int(given) if given.isascii() and given.isdigit() else -1) if given else None
         try:
             _service().add_contributor(
                 release,
@@ -296,7 +299,7 @@ def add_contributor(slug: str, release_id: int) -> ViewResult:
                 name=form.name.data or "",
                 role=form.role.data or "",
                 instrument=form.instrument.data or "",
-                track_id=int(form.track_id.data) if form.track_id.data else None,
+                track_id=track_id,
             )
         except ReleaseError as error:
             _error(form, error)

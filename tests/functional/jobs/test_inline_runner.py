@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from storefront.db import commit, rollback, utcnow
+from storefront.events import AuditEvent, record_event
 from storefront.jobs.inline import InlineDispatcher
 from storefront.jobs.interfaces import JobQueue, PermanentJobError
 from storefront.jobs.models import Job, JobStatus
 from storefront.jobs.runner import ClaimResult, JobExecutor
-from tests.helpers import fresh
+from tests.helpers import ManualClock, fresh, wait_until
 
 
 @pytest.fixture
@@ -110,13 +110,20 @@ def test_permanent_errors_and_unknown_jobs_fail_at_once(platform, db, ran):
     assert "no handler" in db.get(Job, unknown.id).last_error
 
 
-def test_a_job_left_running_by_a_dead_process_is_resumed(platform, db, ran):
-    calls, _ = ran
+def test_a_job_left_running_by_a_dead_process_is_resumed(platform, db):
+    calls: list[dict] = []
+    ran = threading.Event()
+
+    def handler(context, payload):
+        calls.append({"payload": payload, "attempt": context.attempt})
+        ran.set()
+
+    platform.registry.add("test.resume", handler)
     with platform.database.transaction() as session:
         # What a crash mid-job leaves behind: running, with a lease that nobody renews.
         session.add(
             Job(
-                name="test.record",
+                name="test.resume",
                 payload={"n": 7},
                 status=JobStatus.RUNNING,
                 attempts=1,
@@ -128,11 +135,9 @@ def test_a_job_left_running_by_a_dead_process_is_resumed(platform, db, ran):
     fresh_runner = InlineDispatcher(platform.executor, mode="thread", poll_seconds=0.05)
     fresh_runner.start()
     try:
-        deadline = time.monotonic() + 10
-        while not calls and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert ran.wait(120), "the new runner never took the job up"
     finally:
-        fresh_runner.stop()
+        fresh_runner.stop()  # lets the job it runs finish first
     assert calls == [{"payload": {"n": 7}, "attempt": 2}]
     assert fresh(db).scalar(select(Job)).status == JobStatus.DONE
 
@@ -142,21 +147,82 @@ def test_a_live_lease_keeps_other_workers_out(platform, db):
 
     def slow(context, payload):
         started.set()
-        release.wait(10)
+        release.wait(120)
 
     platform.registry.add("test.slow", slow)
-    executor = JobExecutor(platform.database, platform.registry, platform, lease=timedelta(seconds=0.3))
     with platform.database.transaction() as session:
         job = JobQueue(session, _manual(platform)).enqueue("test.slow", {})
+    clock = ManualClock()
+    lease = timedelta(seconds=60)
+    executor = JobExecutor(
+        platform.database, platform.registry, platform, lease=lease, clock=clock, heartbeat_seconds=0.01
+    )
     worker = threading.Thread(target=executor.run, args=(job.id, "worker-a"))
     worker.start()
-    assert started.wait(5)
-    time.sleep(0.8)  # longer than the lease: only the heartbeat keeps it
-    assert executor.run(job.id, "worker-b") == ClaimResult.BUSY
-    release.set()
-    worker.join(5)
+    try:
+        assert started.wait(120)
+        clock.advance(2 * lease)  # far past the lease as claimed: only the heartbeat keeps it
+        renewed = clock.now + lease / 2
+
+        def lease_renewed() -> bool:
+            return fresh(db).get(Job, job.id).locked_until >= renewed
+
+        wait_until(lease_renewed, what="the heartbeat to renew the lease")
+        assert executor.run(job.id, "worker-b") == ClaimResult.BUSY
+    finally:
+        release.set()
+        worker.join()
     assert fresh(db).get(Job, job.id).status == JobStatus.DONE
     assert executor.run(job.id, "worker-b") == ClaimResult.FINISHED
+
+
+@pytest.mark.parametrize("late", ["records", "returns", "fails"])
+def test_a_worker_that_lost_its_lease_cannot_finish_the_job_again(platform, db, late):
+    """Worker A stalls past its lease (a long pause, a partition that stopped its heartbeat); worker B takes
+    the job over and finishes it. Whatever A does when it wakes up, B's outcome stands."""
+    with platform.database.transaction() as session:
+        job = JobQueue(session, _manual(platform)).enqueue("test.deliver", {})
+    clock = ManualClock()  # from now on, the time as the workers see it
+    lease = timedelta(seconds=60)
+
+    def executor() -> JobExecutor:
+        # A heartbeat that never beats within the test: A's lease runs out on the clock alone.
+        return JobExecutor(
+            platform.database, platform.registry, platform, lease=lease, clock=clock, heartbeat_seconds=3600
+        )
+
+    worker_a, worker_b = executor(), executor()
+    outcomes: dict[str, str] = {}
+
+    def deliver(context, payload):
+        if context.owner == "worker-a":
+            clock.advance(lease + timedelta(seconds=1))
+            outcomes["b"] = worker_b.run(context.job_id, "worker-b")
+            if late == "returns":
+                return
+            if late == "fails":
+                raise RuntimeError("woke up to a closed connection")
+        with context.transaction() as session:
+            record_event(
+                session,
+                "job:delivered",
+                subject_type="job",
+                subject_id=context.job_id,
+                actor_id=None,
+                data={"by": context.owner},
+            )
+
+    platform.registry.add("test.deliver", deliver)
+    outcomes["a"] = worker_a.run(job.id, "worker-a")
+
+    assert outcomes == {"a": ClaimResult.LOST, "b": ClaimResult.CLAIMED}
+    stored = fresh(db).get(Job, job.id)
+    assert (stored.status, stored.locked_by, stored.attempts) == (JobStatus.DONE, "worker-b", 2)
+    assert stored.finished_at == clock.now.replace(tzinfo=stored.finished_at.tzinfo)
+    assert stored.last_error is None
+    delivered = db.scalars(select(AuditEvent).where(AuditEvent.tag == "job:delivered")).all()
+    assert [event.data["by"] for event in delivered] == ["worker-b"]
+    assert worker_a.run(job.id, "worker-a") == ClaimResult.FINISHED
 
 
 def test_mail_is_delivered_by_job_after_commit(web, app, db):

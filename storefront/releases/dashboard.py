@@ -1,0 +1,73 @@
+"""The artist's dashboard: every release of the artists they belong to, its state and what it needs next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, g, render_template
+from sqlalchemy import select
+
+from ..accounts.models import Artist, ArtistMember, User
+from ..db import get_session
+from ..web.access import LOGGED_IN, access
+from .models import Release, ReleaseStatus
+
+bp = Blueprint("dashboard", __name__)
+
+# What a release in each settled state waits for; drafts are asked in detail (files, attestation).
+_NEXT = {
+    ReleaseStatus.IN_REVIEW: "Waiting for a curator's decision; we'll write when there is one.",
+    ReleaseStatus.APPROVED: "On sale. Nothing to do.",
+    ReleaseStatus.REJECTED: "Not accepted: read the curator's reason; you may appeal once within 30 days.",
+    ReleaseStatus.TAKEN_DOWN: "Taken down: read the curator's reason; you may appeal once within 30 days.",
+}
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    release: Release
+    next_steps: list[str]
+
+
+def is_artist_member(user: User) -> bool:
+    return bool(user.artist_memberships)
+
+
+def _next_steps(release: Release) -> list[str]:
+    if release.status in _NEXT:
+        return [_NEXT[release.status]]
+    from ..curation.context import curation_service
+
+    problems = curation_service().submission_problems(release)
+    if not problems:
+        return ["Ready: submit it for review."]
+    lead = (
+        ["Make the changes the curator asked for."]
+        if release.status is ReleaseStatus.CHANGES_REQUESTED
+        else []
+    )
+    return lead + problems[:3] + ([f"… and {len(problems) - 3} more."] if len(problems) > 3 else [])
+
+
+@bp.get("/dashboard")
+@access(LOGGED_IN)
+def index() -> str:
+    user: User = g.user
+    session = get_session()
+    artists = list(
+        session.scalars(
+            select(Artist)
+            .join(ArtistMember, ArtistMember.artist_id == Artist.id)
+            .where(ArtistMember.user_id == user.id)
+            .order_by(Artist.name)
+        )
+    )
+    releases = list(
+        session.scalars(
+            select(Release)
+            .where(Release.artist_id.in_([a.id for a in artists]))
+            .order_by(Release.status_changed_at.desc(), Release.id.desc())
+        )
+    )
+    rows = {a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id] for a in artists}
+    return render_template("dashboard/index.html", artists=artists, rows=rows)
