@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import shutil
 import statistics
@@ -210,6 +211,12 @@ def metadata_rates(f: ModuleType, work: Path) -> None:
 
 
 def main() -> None:
+    global CATALOG_SEEDS, OUTSIDE_SEEDS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # Fewer tracks, not shorter ones: a fingerprint needs the full length to be matched at all.
+    parser.add_argument("--quick", action="store_true", help="a catalog of 4 tracks and 4 outsiders")
+    if parser.parse_args().quick:
+        CATALOG_SEEDS, OUTSIDE_SEEDS = range(1000, 1004), range(2000, 2004)
     f = _factories()
     if not fp.library_available():
         print("fingerprints: not screened: libchromaprint missing (apt-get install libchromaprint1)")

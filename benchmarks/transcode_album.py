@@ -1,6 +1,6 @@
 """Benchmark: a 10-track album into every download format, ours on all cores against the ffmpeg CLI.
 
-Run: .venv/bin/python benchmarks/transcode_album.py [--seconds 60] [--mode threads|processes|all]
+Run: .venv/bin/python benchmarks/transcode_album.py [--seconds 60] [--mode threads|processes|all] [--quick]
 
 Prints wall time of our pipeline over the wall time of the Debian `ffmpeg` command line doing the same
 encodes one after another (target <= 1.0), the real-time factor (seconds of audio per wall second), the peak
@@ -173,10 +173,15 @@ def run_ffmpeg(ffmpeg: str, masters: list[str], work: Path) -> Run:
                 *args,
                 str(dest),
             ]
-            proc = subprocess.Popen(command)
-            while proc.poll() is None:  # sample its peak memory while it runs
-                run.peak_rss = max(run.peak_rss, _max_rss(proc.pid))
-                time.sleep(0.02)
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+            try:
+                while proc.poll() is None:  # sample its peak memory while it runs
+                    run.peak_rss = max(run.peak_rss, _max_rss(proc.pid))
+                    time.sleep(0.02)
+            finally:
+                if proc.poll() is None:  # interrupted: no encoder is left running behind the script
+                    proc.kill()
+                    proc.wait()
             if proc.returncode:
                 raise subprocess.CalledProcessError(proc.returncode, command)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -199,7 +204,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--mode", choices=["threads", "processes", "all"], default="threads")
     parser.add_argument("--keep", action="store_true", help="keep the output folder")
+    parser.add_argument("--quick", action="store_true", help="2 tracks of 5 s, to try it out")
     options = parser.parse_args()
+    if options.quick:
+        options.tracks, options.seconds = 2, 5.0
 
     work = Path(tempfile.mkdtemp(prefix="velvet-bench-"))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,15 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application. Reads configuration and wires parts; touches no network and runs nothing."""
     from . import db
-    from .accounts.models import User
+    from .accounts.sessions import SessionService, touch
     from .container import build_platform
     from .web import errors, headers
     from .web.access import enforce
+    from .web.inputs import IdConverter, refuse_malformed_json
     from .web.tdm import tdm_headers
 
     settings = settings or Settings.from_env()
     settings.validate()
+    from .provenance.platform_keys import require_provided_key
+
+    require_provided_key(settings)  # production: the signing key is provided, never made here
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    # Before any route is added: ids beyond a 64-bit column are a 404, never a database error.
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="velvet_session",
@@ -55,16 +61,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def _load_user() -> None:
         g.user = None
+        g.user_session = None
         uid = session.get("uid")
         if uid is None:
             return
-        user = db.get_session().get(User, uid)
+        # The cookie only names a session; whether it is still open is decided here, on the server.
+        found = SessionService(db.get_session()).find(session.get("sid"))
+        user = found.user if found is not None and found.user_id == uid else None
         if user is None or not user.is_active or session.get("av") != user.auth_version:
             session.clear()
             return
+        assert found is not None
+        touch(platform.database, found, request_writes=request.method not in ("GET", "HEAD", "OPTIONS"))
         g.user = user
+        g.user_session = found
 
     app.before_request(enforce)
+    app.before_request(refuse_malformed_json)
 
     @app.before_request
     def _start_runner() -> None:
@@ -79,8 +92,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.context_processor
     def _globals() -> dict[str, object]:
+        from .curation.waiting import waiting_for
+
+        user = g.get("user")
         return {
             "current_user": g.get("user"),
+            # What waits for a curator or label staff, counted only when the navigation asks for it.
+            "waiting": waiting_for(db.get_session(), user) if user is not None else None,
             "payments_sandbox": platform.payments.is_sandbox,
             "settings": settings,
         }
@@ -117,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from .curation.views import review_state
     from .media.views import bp as media_bp
     from .provenance.views import bp as provenance_bp
+    from .releases.dashboard import bp as dashboard_bp
     from .releases.upload_views import bp as uploads_bp
     from .releases.views import bp as releases_bp
     from .web.admin_views import bp as admin_bp
@@ -128,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         profiles_bp,
         releases_bp,
+        dashboard_bp,
         uploads_bp,
         curation_bp,
         admin_bp,
@@ -159,6 +179,7 @@ def _register_jobs(platform: object) -> None:
     from .mail.services import register_jobs as register_mail_jobs
     from .media.jobs import register_jobs as register_media_jobs
     from .provenance.screening import register_jobs as register_screening_jobs
+    from .releases.validation import check_follow_ups
     from .releases.validation import register_jobs as register_release_jobs
 
     assert isinstance(platform, Platform)
@@ -167,3 +188,4 @@ def _register_jobs(platform: object) -> None:
     register_screening_jobs(platform.registry)
     register_curation_jobs(platform.registry)
     register_media_jobs(platform.registry)
+    check_follow_ups(platform.registry)

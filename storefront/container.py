@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounts.credentials import Passwords, Tokens
-from .config import Settings
+from .accounts.website import WebsiteFetcher
+from .config import ConfigError, Settings
 from .db import Database
 from .jobs.interfaces import JobDispatcher, JobRegistry
 from .jobs.runner import JobExecutor
 from .mail.interfaces import MailTransport
 from .payments.interfaces import PaymentGateway
 from .storage.interfaces import ObjectStorage
-from .web.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+from .web.health_cache import ProbeCache
+from .web.ratelimit import RateLimiter
+from .web.ratelimit import build_storage as build_limit_storage
+
+if TYPE_CHECKING:
+    from .provenance.screening_catalog import Fingerprinter
 
 
 @dataclass
@@ -31,6 +37,11 @@ class Platform:
     passwords: Passwords
     tokens: Tokens
     limiter: RateLimiter
+    fingerprinter: Fingerprinter
+    # Component status as last probed, shared by public /healthz requests for a few seconds.
+    health: ProbeCache[dict[str, dict[str, Any]]]
+    # Reads an artist's website for the identity check; tests give one that may reach 127.0.0.1.
+    website_fetcher: WebsiteFetcher = field(default_factory=WebsiteFetcher)
 
 
 def build_storage(settings: Settings) -> ObjectStorage:
@@ -75,6 +86,25 @@ def build_mail(settings: Settings) -> MailTransport:
     return OutboxTransport()
 
 
+def build_fingerprinter(settings: Settings) -> Fingerprinter:
+    """Chromaprint for copy detection. Without it, development and tests run with copy detection marked
+    unavailable (health, review page, `flask check`); production refuses to start instead."""
+    from .provenance.screening_catalog import ChromaprintFingerprinter
+
+    fingerprinter = ChromaprintFingerprinter(
+        [settings.chromaprint_library] if settings.chromaprint_library else None
+    )
+    if settings.is_production:
+        loaded, _ = fingerprinter.status()
+        if not loaded:
+            raise ConfigError(
+                "Refusing to start with STOREFRONT_ENV=production: copy detection needs Chromaprint, "
+                "and libchromaprint could not be loaded. Install the Debian package libchromaprint1 "
+                "(or your system's chromaprint library), or point STOREFRONT_CHROMAPRINT_LIBRARY at it."
+            )
+    return fingerprinter
+
+
 def build_jobs(settings: Settings, executor: JobExecutor) -> JobDispatcher:
     if settings.jobs_backend == "celery":
         from .jobs.celery import CeleryDispatcher
@@ -88,12 +118,12 @@ def build_jobs(settings: Settings, executor: JobExecutor) -> JobDispatcher:
 
 
 def build_platform(settings: Settings) -> Platform:
+    fingerprinter = build_fingerprinter(settings)  # first: a refusal should come before any other setup
     if settings.resolved_database_url.startswith("sqlite") or settings.storage_backend == "local":
         Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
-    extra: dict[str, Any] = settings.extra
     database = Database(settings.resolved_database_url)
     registry = JobRegistry()
-    lease = timedelta(seconds=float(extra.get("job_lease_seconds", settings.job_lease_seconds)))
+    lease = timedelta(seconds=settings.job_lease_seconds)
     executor = JobExecutor(database, registry, services=None, lease=lease)
     count, window = settings.rate_limit
     platform = Platform(
@@ -105,13 +135,17 @@ def build_platform(settings: Settings) -> Platform:
         registry=registry,
         executor=executor,
         jobs=build_jobs(settings, executor),
-        passwords=Passwords(**extra.get("password_hashing", {})),
-        tokens=Tokens(settings.secret_key),
-        limiter=(
-            MemoryRateLimiter(limit=count, window=window)
-            if database.engine.dialect.name == "sqlite"
-            else DatabaseRateLimiter(database.engine, limit=count, window=window)
+        passwords=Passwords(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_kib,
+            parallelism=settings.password_parallelism,
         ),
+        tokens=Tokens(settings.secret_key),
+        limiter=RateLimiter(
+            build_limit_storage(settings.resolved_rate_limit_storage_url), limit=count, window=window
+        ),
+        fingerprinter=fingerprinter,
+        health=ProbeCache(),
     )
     executor.services = platform
     return platform

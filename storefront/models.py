@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .accounts import models as accounts_models
+from .accounts.sessions import UserSession
 from .curation import models as curation_models
 from .db import Base
 from .events import AuditEvent
@@ -13,7 +14,6 @@ from .orders.models import Entitlement
 from .provenance import models as provenance_models
 from .provenance.screening_models import Fingerprint, ScreeningResult
 from .releases.models import Contributor, Release, Track, Upload
-from .web.ratelimit import RateLimitCounter
 
 metadata = Base.metadata
 
@@ -24,11 +24,11 @@ __all__ = [
     "Fingerprint",
     "Job",
     "OutboundMessage",
-    "RateLimitCounter",
     "Release",
     "ScreeningResult",
     "Track",
     "Upload",
+    "UserSession",
     "accounts_models",
     "curation_models",
     "media_models",

@@ -20,7 +20,7 @@ from ..events import record_event
 from ..mail.services import MailService
 from ..storage.interfaces import ObjectStorage
 from .credentials import hash_token, new_secret_token
-from .identity import look_alike
+from .identity import held_reason, look_alike_profile, recheck_after_rename
 from .models import (
     Artist,
     ArtistMember,
@@ -178,9 +178,9 @@ class ProfileService:
         )
         if isinstance(profile, Artist):
             # A new profile whose name could pass for a verified artist's waits for an admin before releasing.
-            similar = look_alike(self.session, name)
+            similar = look_alike_profile(self.session, name, slug)
             if similar is not None:
-                profile.hold_reason = f"The name is close to the verified artist “{similar.name}”."
+                profile.hold_reason = held_reason(similar)
             profile.members.append(ArtistMember(user=user, role=MemberRole.OWNER))
         else:
             profile.staff.append(LabelStaff(user=user, role=MemberRole.OWNER))
@@ -245,6 +245,8 @@ class ProfileService:
         ]
         profile.name, profile.slug, profile.bio = name, slug, bio.strip()
         profile.location, profile.links = location.strip()[:120], cleaned_links
+        if isinstance(profile, Artist) and {"name", "slug"} & set(changed):
+            recheck_after_rename(self.session, profile, actor)
         if avatar_bytes is not None:
             digest = hashlib.sha256(avatar_bytes).hexdigest()[:16]
             key = f"avatars/{kind}s/{profile.id}/{digest}.jpg"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
+import jinja2
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -15,6 +17,23 @@ from .models import MessageStatus, OutboundMessage
 
 Renderer = Callable[[str, Mapping[str, Any]], str]
 DELIVER_JOB = "mail.deliver"
+
+
+@cache
+def _plain_text_templates() -> jinja2.Environment:
+    from .. import ROOT
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
+        autoescape=False,  # noqa: S701 (plain-text mail, never HTML)
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_outside_request(template: str, context: Mapping[str, Any]) -> str:
+    """Renders mail in a job, where there is no request and no app context: from the template folder."""
+    return _plain_text_templates().get_template(template).render(**context)
 
 
 class MailService:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
+from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
+from ..accounts.services import AccountError
 from ..db import get_session
 from ..events import AuditEvent
 from ..mail.models import OutboundMessage
 from .access import ADMIN, access
+from .context import account_service, actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    # Bounded: a page number past any table would only overflow the database's OFFSET.
+    return min(max(1, request.args.get("page", 1, type=int) or 1), 1_000_000)
 
 
 @bp.get("/")
@@ -63,7 +68,32 @@ def users() -> str:
     if q:
         stmt = stmt.where(func.lower(User.email).contains(q) | func.lower(User.display_name).contains(q))
     found = list(get_session().scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    return render_template("admin/users.html", users=found[:PAGE], page=page, has_more=len(found) > PAGE, q=q)
+    return render_template(
+        "admin/users.html",
+        users=found[:PAGE],
+        page=page,
+        has_more=len(found) > PAGE,
+        q=q,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable):change>")
+@access(ADMIN)
+def set_user_disabled(user_id: int, change: str) -> Response:
+    user = get_session().get(User, user_id) if user_id < 2**63 else None
+    if user is None:
+        abort(404)
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        account_service().set_disabled(user, change == "disable", actor())
+    except AccountError as error:
+        flash(error.message, "error")
+    else:
+        ended = " Every session of it has ended." if change == "disable" else ""
+        flash(f"{user.email} is {change}d.{ended}", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.get("/events")

@@ -24,6 +24,7 @@ from storefront.releases.models import (
     UploadStatus,
 )
 from tests.factories.releases import cover_bytes, make_release, master_bytes
+from tests.factories.screening_results import record_result
 
 _seq = itertools.count(1)
 MASTER_INFO = {
@@ -45,8 +46,17 @@ CREDITS = (
 )
 
 
-def _ready(session: Session, release: Release, kind: UploadKind, data: bytes, track: Track | None) -> Upload:
-    """A checked file as validation leaves it; the one it replaces is marked REPLACED, as validation does."""
+def _ready(
+    session: Session,
+    release: Release,
+    kind: UploadKind,
+    data: bytes,
+    track: Track | None,
+    *,
+    screened: bool = True,
+) -> Upload:
+    """A checked file as validation leaves it; the one it replaces is marked REPLACED, as validation does.
+    `screened` gives it a clean screening result, as the screening job would once it has run."""
     older = select(Upload).where(
         Upload.release_id == release.id, Upload.kind == kind, Upload.status == UploadStatus.READY
     )
@@ -74,11 +84,15 @@ def _ready(session: Session, release: Release, kind: UploadKind, data: bytes, tr
     )
     session.add(upload)
     commit(session)
+    if screened:
+        record_result(session, upload)
     return upload
 
 
-def replace_master(session: Session, release: Release, track: Track, data: bytes) -> Upload:
-    return _ready(session, release, UploadKind.MASTER, data, track)
+def replace_master(
+    session: Session, release: Release, track: Track, data: bytes, *, screened: bool = True
+) -> Upload:
+    return _ready(session, release, UploadKind.MASTER, data, track, screened=screened)
 
 
 def replace_artwork(session: Session, release: Release, data: bytes) -> Upload:

@@ -49,3 +49,13 @@ def cover_bytes(side: int = 1500, *, fmt: str = "JPEG", height: int | None = Non
     buffer = io.BytesIO()
     image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def grainy_cover_bytes(side: int = 3000, *, seed: int = 3) -> bytes:
+    """A cover covered in film grain: per-pixel colour noise, the hardest case for a JPEG encoder."""
+    import numpy as np
+
+    pixels = np.random.default_rng(seed).integers(0, 256, size=(side, side, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()

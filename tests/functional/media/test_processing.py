@@ -46,8 +46,8 @@ def workshop() -> FailingWorkshop:
 
 
 @pytest.fixture
-def app(make_app, settings, workshop):
-    return make_app(extra={**settings.extra, "audio_workshop": workshop})
+def app(make_app, workshop):
+    return make_app(audio_workshop=workshop)
 
 
 @pytest.fixture

@@ -21,11 +21,14 @@ from storefront.jobs.interfaces import JobQueue
 from storefront.jobs.models import Job, JobStatus
 from storefront.mail.models import MessageStatus, OutboundMessage
 from storefront.mail.services import MailService
-from tests.helpers import fresh
+from tests.helpers import call_with_bound, fresh, wait_until
 from tests.integration.jobs.worker_app import OUTPUT_TAG
 
 # Short timings so that a worker's death is noticed within seconds, not the production minutes.
 LEASE = 3.0
+# How long to wait for a state before calling it a hang: generous, since a loaded machine is slow, and
+# never a statement about speed.
+BOUND = 180.0
 
 
 def _runs(job_output: Path, job_id: int) -> list[tuple[str, int, int, float]]:
@@ -37,9 +40,9 @@ def _runs(job_output: Path, job_id: int) -> list[tuple[str, int, int, float]]:
     return [(kind, int(attempt), int(pid), float(at)) for kind, attempt, pid, at in rows]
 
 
-def wait_for(db, job_id: int, condition: Callable[[Job], bool], timeout: float, *workers) -> Job:
-    """Poll the job row until `condition` holds; on timeout, fail showing the row and the workers' logs."""
-    deadline = time.monotonic() + timeout
+def wait_for(db, job_id: int, condition: Callable[[Job], bool], *workers, bound: float = BOUND) -> Job:
+    """Poll the job row until `condition` holds; past the bound, fail with the row and the workers' logs."""
+    deadline = time.monotonic() + bound
     while True:
         job = fresh(db).get(Job, job_id)
         if condition(job):
@@ -75,7 +78,7 @@ def test_the_worker_delivers_mail_queued_by_the_web_process(app, platform, db, d
         )
     worker = start_worker(app="app", concurrency=2)
     job_id = db.scalar(select(Job.id).where(Job.name == "mail.deliver"))
-    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, 30, worker)
+    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, worker)
     assert job.attempts == 1
     assert fresh(db).get(OutboundMessage, message.id).status == MessageStatus.KEPT
     assert worker.stop() == 0, worker.output()
@@ -98,15 +101,14 @@ def test_a_job_whose_worker_is_killed_is_finished_once_by_another(
     timings = {"lease": LEASE, **timings}
     job_id = _enqueue(platform, dispatcher, "test.slow_write", {"seconds": 4})
     first = start_worker(**timings)
-    wait_for(db, job_id, lambda j: j.status == JobStatus.RUNNING, 30, first)
-    while not _runs(job_output, job_id):  # the handler has begun its work
-        time.sleep(0.05)
+    wait_for(db, job_id, lambda j: j.status == JobStatus.RUNNING, first)
+    wait_until(lambda: _runs(job_output, job_id), what="the handler to begin its work")
     first.kill()
     killed_at = time.time()
     assert fresh(db).get(Job, job_id).status == JobStatus.RUNNING  # what a dead worker leaves behind
 
     second = start_worker(**timings)
-    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, 40, first, second)
+    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, first, second)
     assert second.stop() == 0, second.output()
 
     runs = _runs(job_output, job_id)
@@ -120,8 +122,8 @@ def test_a_job_whose_worker_is_killed_is_finished_once_by_another(
     assert (job_output / f"{job_id}.out").read_text() == f"job {job_id}: complete\n"
     assert not list(job_output.glob("*.part"))
     redelivered_after = starts[1][3] - killed_at
+    # Reported, not asserted: how soon depends on the timings above and on how loaded the machine is.
     print(f"\n{redelivery}: the killed job started again {redelivered_after:.1f} s after SIGKILL")
-    assert redelivered_after < 30
 
 
 @pytest.mark.slow
@@ -132,11 +134,14 @@ def test_a_pool_child_killed_mid_job_gives_its_message_back(
     # (reject_on_worker_lost), and waits out the dead child's lease before it can claim the job.
     worker = start_worker(lease=LEASE, visibility=3600, sweep=3600, concurrency=2)
     job_id = _enqueue(platform, dispatcher, "test.slow_write", {"seconds": 3})
-    while not _runs(job_output, job_id):
+
+    def begun() -> bool:
         assert worker.alive(), worker.output()
-        time.sleep(0.05)
+        return bool(_runs(job_output, job_id))
+
+    wait_until(begun, what="the handler to begin its work")
     os.kill(_runs(job_output, job_id)[0][2], signal.SIGKILL)
-    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, 30, worker)
+    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, worker)
     assert job.attempts == 2 and worker.alive()
     assert [run[:2] for run in _runs(job_output, job_id)] == [("start", 1), ("start", 2), ("finish", 2)]
     assert worker.stop() == 0, worker.output()
@@ -146,7 +151,7 @@ def test_a_pool_child_killed_mid_job_gives_its_message_back(
 def test_a_failing_job_is_retried_with_backoff_then_fails(platform, db, dispatcher, start_worker, job_output):
     worker = start_worker(lease=LEASE, backoff=0.5, sweep=3600)
     job_id = _enqueue(platform, dispatcher, "test.always_fails", {}, max_attempts=3)
-    job = wait_for(db, job_id, lambda j: j.status == JobStatus.FAILED, 30, worker)
+    job = wait_for(db, job_id, lambda j: j.status == JobStatus.FAILED, worker)
     assert job.attempts == 3 and "the test job fails every time" in job.last_error
     times = [run[3] for run in _runs(job_output, job_id)]
     assert len(times) == 3
@@ -161,7 +166,7 @@ def test_a_job_whose_notification_was_lost_is_found_by_the_sweep(platform, db, s
     job_id = _enqueue(platform, InlineDispatcher(platform.executor, mode="manual"), "test.slow_write", {})
     assert broker.client.llen(QUEUE) == 0
     worker = start_worker(sweep=1, sweep_grace=1)
-    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, 30, worker)
+    job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, worker)
     assert job.attempts == 1
     assert worker.stop() == 0, worker.output()
 
@@ -174,7 +179,6 @@ def test_check_reports_the_broker(platform, dispatcher):
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     unreachable = CeleryDispatcher(f"redis://127.0.0.1:{closed_port}/0", platform.executor)
-    started = time.monotonic()
-    health = unreachable.check()
+    # It must give up by itself (its own connection timeouts), not hang the health page.
+    health = call_with_bound(unreachable.check, what="the health check of an unreachable broker")
     assert not health.ok and "unreachable" in health.detail
-    assert time.monotonic() - started < 5

@@ -65,10 +65,7 @@ def always_fails(context: JobContext, payload: dict[str, Any]) -> None:
 
 def create_app() -> Flask:
     """Found by `flask --app tests.integration.jobs.worker_app`; importing the module builds nothing."""
-    settings = Settings.from_env()
-    settings = settings.with_overrides(
-        extra={**settings.extra, "job_lease_seconds": _seconds("TEST_WORKER_LEASE", 60)}
-    )
+    settings = Settings.from_env()  # STOREFRONT_JOB_LEASE_SECONDS sets the lease, as in production
     app = create_storefront_app(settings)
     platform: Platform = app.extensions["storefront"]
     platform.executor.backoff_base = _seconds("TEST_WORKER_BACKOFF", 5)

@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,6 +15,7 @@ import requests
 
 from storefront.storage.interfaces import UploadTicket
 from storefront.storage.s3 import S3Storage
+from tests.helpers import wait_until
 from tests.services.seaweedfs import SeaweedFS
 
 pytestmark = pytest.mark.s3
@@ -174,7 +174,12 @@ def expired(seaweedfs: SeaweedFS) -> Expired:
     storage.put(STORED, io.BytesIO(b"fLaC master"), content_type="audio/flac")
     ticket = storage.presign_upload(KEY, max_size=1024, content_type="audio/flac", expires_in=1)
     download_url = storage.presign_download(STORED, expires_in=1)
-    time.sleep(2)
+    # The server judges expiry by its own clock: wait until it refuses the link signed last, so the ticket
+    # signed before it has expired too. A link still honoured past the bound is the failure.
+    wait_until(
+        lambda: requests.get(download_url, timeout=30).status_code == 403,
+        what="the server to refuse a link signed to last one second",
+    )
     return Expired(storage, ticket, download_url)
 
 

@@ -1,9 +1,8 @@
-"""Every case of the hostile corpus gets the report it should: named problems, no exceptions, bounded time."""
+"""Every case of the hostile corpus gets the report it should: named problems and no exceptions."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 import unicodedata
 from pathlib import Path
 
@@ -14,18 +13,15 @@ from storefront.audio.problems import Problem
 from storefront.releases.artwork import ArtworkLimits, normalise_artwork
 from tests.factories.hostile import HostileCase, build_corpus, case_names
 
-# Generous for a slow CI machine; the whole corpus takes a couple of seconds here.
-SECONDS_PER_REPORT = 10.0
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, HostileCase]:
     return {case.name: case for case in build_corpus(tmp_path_factory.mktemp("hostile"))}
 
 
-def _check_report(case: HostileCase, codes: list[str], problems: list[Problem], filename: str,
-                  seconds: float) -> None:
-    assert seconds < SECONDS_PER_REPORT, f"{case.name} took {seconds:.1f} s"
+def _check_report(case: HostileCase, codes: list[str], problems: list[Problem], filename: str) -> None:
+    # No time limit here: a hostile file that makes us decode too much is refused by the size checks
+    # (its expected code), which say more than a stopwatch on a shared machine would.
     assert sorted(codes) == sorted(case.expected), [p.message for p in problems]
     for text in case.contains:
         assert any(text in p.message for p in problems), (text, [p.message for p in problems])
@@ -51,9 +47,8 @@ def test_corpus_covers_enough_cases(corpus: dict[str, HostileCase]) -> None:
 def test_master_case(corpus: dict[str, HostileCase], name: str) -> None:
     case = corpus[name]
     limits = dataclasses.replace(MasterLimits(), **case.overrides)
-    started = time.monotonic()
     report = inspect_master(case.path, filename=case.filename, limits=limits)
-    _check_report(case, report.codes, report.problems, report.filename, time.monotonic() - started)
+    _check_report(case, report.codes, report.problems, report.filename)
     assert report.ok is not bool(case.expected)
     if report.ok:
         assert report.format in ("FLAC", "WAV", "AIFF", "ALAC")
@@ -65,10 +60,9 @@ def test_master_case(corpus: dict[str, HostileCase], name: str) -> None:
 def test_artwork_case(corpus: dict[str, HostileCase], name: str) -> None:
     case = corpus[name]
     limits = dataclasses.replace(ArtworkLimits(), **case.overrides)
-    started = time.monotonic()
     result = normalise_artwork(case.path, filename=case.filename, limits=limits)
     report = result.report
-    _check_report(case, report.codes, report.problems, report.filename, time.monotonic() - started)
+    _check_report(case, report.codes, report.problems, report.filename)
     assert (result.artwork is not None) is not bool(case.expected)
 
 
