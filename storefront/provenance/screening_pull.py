@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cache
+from collections.abc import Sequence
 from typing import Any
 
-import jinja2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +12,7 @@ from ..accounts.models import User
 from ..db import utcnow
 from ..events import record_event
 from ..jobs.interfaces import JobQueue
-from ..mail.services import MailService
+from ..mail.services import MailService, render_outside_request
 from ..releases.models import Release, ReleaseStatus
 from .screening_checks import Outcome
 from .screening_models import ScreeningVerdict, Severity
@@ -25,23 +23,6 @@ def pulls_from_sale(outcome: Outcome) -> bool:
     return outcome.verdict is ScreeningVerdict.REJECT or (
         outcome.verdict is ScreeningVerdict.FLAG and outcome.severity is Severity.HIGH
     )
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    # Screening runs in a job, outside any request, so mail is rendered from the template folder directly.
-    from .. import ROOT
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
-        autoescape=False,  # noqa: S701 (plain-text mail, never HTML)
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-
-
-def _render(template: str, context: Mapping[str, Any]) -> str:
-    return _templates().get_template(template).render(**context)
 
 
 def pull_from_sale(
@@ -65,7 +46,7 @@ def pull_from_sale(
         data={"file": filename, "checks": [o.check.value for o in serious], "findings": findings},
     )
     base = str(services.settings.base_url).rstrip("/")
-    mail = MailService(session, JobQueue(session, services.jobs), _render)
+    mail = MailService(session, JobQueue(session, services.jobs), render_outside_request)
     subject = f"“{release.title}” is off sale until a curator looks again"
     context = {"release": release, "filename": filename, "findings": findings}
     for member in release.artist.members:
