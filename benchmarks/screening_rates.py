@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from storefront.provenance import fingerprint as fp
-from storefront.provenance.c2pa_screen import AI_SOURCE_TYPES, Verdict, screen_file
-from storefront.provenance.metadata_screen import scan_file
+from storefront.screening import fingerprint as fp
+from storefront.screening.c2pa import AI_SOURCE_TYPES, Verdict, screen_file
+from storefront.screening.metadata import scan_file
 
 CATALOG_SEEDS = range(1000, 1012)
 OUTSIDE_SEEDS = range(2000, 2012)

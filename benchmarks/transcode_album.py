@@ -31,8 +31,8 @@ from PIL import Image
 from storefront.audio.formats import DOWNLOAD_FORMATS, get_format
 from storefront.audio.synth import write_master
 from storefront.audio.tagging import TrackTags, write_tags
-from storefront.audio.transcode import transcode
-from storefront.audio.transcode_batch import ENCODING_COST, transcode_track
+from storefront.audio.transcode.batch import ENCODING_COST, transcode_track
+from storefront.audio.transcode.encode import transcode
 
 FFMPEG_ARGS = {
     "flac": ["-c:a", "flac"],

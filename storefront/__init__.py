@@ -20,14 +20,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import db
     from .accounts.sessions import SessionService, touch
     from .container import build_platform
+    from .tdm.views import tdm_headers
     from .web import errors, headers
     from .web.access import enforce
     from .web.inputs import IdConverter, refuse_malformed_json
-    from .web.tdm import tdm_headers
 
     settings = settings or Settings.from_env()
     settings.validate()
-    from .provenance.platform_keys import require_provided_key
+    from .attestations.signing.keys import require_provided_key
 
     require_provided_key(settings)  # production: the signing key is provided, never made here
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
@@ -127,20 +127,20 @@ def _storage_origins(settings: Settings) -> list[str]:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts.identity_views import bp as identity_bp
+    from .accounts.identity.views import bp as identity_bp
     from .accounts.profile_views import bp as profiles_bp
     from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .attestations.views import bp as provenance_bp
     from .catalog.views import bp as catalog_bp
     from .curation.views import bp as curation_bp
     from .curation.views import review_state
+    from .health.views import bp as health_bp
     from .media.views import bp as media_bp
-    from .provenance.views import bp as provenance_bp
     from .releases.dashboard import bp as dashboard_bp
-    from .releases.upload_views import bp as uploads_bp
+    from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
-    from .web.admin_views import bp as admin_bp
-    from .web.health import bp as health_bp
-    from .web.tdm import bp as tdm_bp
+    from .tdm.views import bp as tdm_bp
 
     for bp in (
         catalog_bp,
@@ -178,9 +178,9 @@ def _register_jobs(platform: object) -> None:
     from .curation.services import register_jobs as register_curation_jobs
     from .mail.services import register_jobs as register_mail_jobs
     from .media.jobs import register_jobs as register_media_jobs
-    from .provenance.screening import register_jobs as register_screening_jobs
-    from .releases.validation import check_follow_ups
-    from .releases.validation import register_jobs as register_release_jobs
+    from .releases.uploads.validation import check_follow_ups
+    from .releases.uploads.validation import register_jobs as register_release_jobs
+    from .screening.services import register_jobs as register_screening_jobs
 
     assert isinstance(platform, Platform)
     register_mail_jobs(platform.registry, platform.mail_transport, platform.settings.mail_from)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .media.workshop import Workshop
-    from .provenance.screening_catalog import FarmRules
+    from .screening.catalog import FarmRules
 
 PREFIX = "STOREFRONT_"
 # Only for development; production refuses to start with it.

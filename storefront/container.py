@@ -8,20 +8,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .accounts.credentials import Passwords, Tokens
-from .accounts.website import WebsiteFetcher
+from .accounts.identity.website import WebsiteFetcher
 from .config import ConfigError, Settings
 from .db import Database
+from .health.cache import ProbeCache
 from .jobs.interfaces import JobDispatcher, JobRegistry
 from .jobs.runner import JobExecutor
 from .mail.interfaces import MailTransport
 from .payments.interfaces import PaymentGateway
 from .storage.interfaces import ObjectStorage
-from .web.health_cache import ProbeCache
 from .web.ratelimit import RateLimiter
 from .web.ratelimit import build_storage as build_limit_storage
 
 if TYPE_CHECKING:
-    from .provenance.screening_catalog import Fingerprinter
+    from .screening.catalog import Fingerprinter
 
 
 @dataclass
@@ -89,7 +89,7 @@ def build_mail(settings: Settings) -> MailTransport:
 def build_fingerprinter(settings: Settings) -> Fingerprinter:
     """Chromaprint for copy detection. Without it, development and tests run with copy detection marked
     unavailable (health, review page, `flask check`); production refuses to start instead."""
-    from .provenance.screening_catalog import ChromaprintFingerprinter
+    from .screening.catalog import ChromaprintFingerprinter
 
     fingerprinter = ChromaprintFingerprinter(
         [settings.chromaprint_library] if settings.chromaprint_library else None

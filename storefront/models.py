@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import models as accounts_models
 from .accounts.sessions import UserSession
+from .attestations import models as provenance_models
 from .curation import models as curation_models
 from .db import Base
 from .events import AuditEvent
@@ -11,9 +12,8 @@ from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
 from .orders.models import Entitlement
-from .provenance import models as provenance_models
-from .provenance.screening_models import Fingerprint, ScreeningResult
 from .releases.models import Contributor, Release, Track, Upload
+from .screening.models import Fingerprint, ScreeningResult
 
 metadata = Base.metadata
 

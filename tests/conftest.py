@@ -128,7 +128,7 @@ def db(platform: Platform) -> Iterator[Session]:
 def chromaprint() -> None:
     """For tests that need real fingerprints: a skip naming what is missing when libchromaprint cannot be
     loaded, or a failure with STOREFRONT_REQUIRE_CHROMAPRINT=1 (CI installs it)."""
-    from storefront.provenance.fingerprint import FingerprintUnavailable, default_library
+    from storefront.screening.fingerprint import FingerprintUnavailable, default_library
 
     try:
         default_library()

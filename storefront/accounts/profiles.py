@@ -20,7 +20,7 @@ from ..events import record_event
 from ..mail.services import MailService
 from ..storage.interfaces import ObjectStorage
 from .credentials import hash_token, new_secret_token
-from .identity import held_reason, look_alike_profile, recheck_after_rename
+from .identity.checks import held_reason, look_alike_profile, recheck_after_rename
 from .models import (
     Artist,
     ArtistMember,

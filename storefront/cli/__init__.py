@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..provenance.cli import register_cli as register_provenance_cli
+from ..attestations.cli import register_cli as register_provenance_cli
 from . import admin, database, demo, operations
 
 

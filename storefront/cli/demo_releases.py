@@ -15,6 +15,9 @@ from sqlalchemy import select
 
 from ..accounts.models import Artist, Label, User
 from ..accounts.services import Actor
+from ..attestations.policy import CURRENT_VERSION, ELEMENTS, POLICIES, AiUse, Declaration, Level
+from ..attestations.services import attestation_service
+from ..attestations.signing.rules import SigningRequest
 from ..audio.synth import write_master
 from ..container import Platform
 from ..curation.context import curation_service
@@ -22,9 +25,6 @@ from ..curation.models import Decision
 from ..db import commit, get_session
 from ..jobs.inline import InlineDispatcher
 from ..jobs.interfaces import JobQueue
-from ..provenance.attestations import attestation_service
-from ..provenance.policy import CURRENT_VERSION, ELEMENTS, POLICIES, AiUse, Declaration, Level
-from ..provenance.signing_rules import SigningRequest
 from ..releases.models import (
     Contributor,
     ContributorRole,
@@ -36,7 +36,7 @@ from ..releases.models import (
     UploadKind,
     UploadStatus,
 )
-from ..releases.uploads import VALIDATE_JOB
+from ..releases.uploads.services import VALIDATE_JOB
 
 TRACK_SECONDS = 24.0
 # Demo codes: UPC-A numbers starting with 2 are for in-store use and never name a product on sale, and the

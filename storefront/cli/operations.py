@@ -11,9 +11,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..attestations.signing.keys import describe_key
 from ..container import Platform
-from ..provenance.platform_keys import describe_key
-from ..web.health import component_status, overall_status
+from ..health.views import component_status, overall_status
 
 
 def _platform() -> Platform:
@@ -99,7 +99,7 @@ def sweep_command(dry_run: bool) -> None:
     """Reconcile storage and database: delete orphan objects, mark rows whose object is gone, abort abandoned
     multipart uploads."""
     from ..db import utcnow
-    from ..releases.sweep import sweep
+    from ..releases.uploads.sweep import sweep
 
     platform = _platform()
     with platform.database.transaction() as session:

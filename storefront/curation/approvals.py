@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session, object_session
 
 from ..accounts.models import Artist, Label, RosterLink, User
-from ..provenance.models import Attestation
+from ..attestations.models import Attestation
 from ..releases.models import Release, Upload
 from .models import Decision
 

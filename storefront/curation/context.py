@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..db import get_session
-from ..provenance.screening_models import ScreeningResult
-from ..provenance.screening_queries import results_for_release, screening_health
-from ..provenance.screening_state import ReleaseScreening, release_screening
 from ..releases.models import Release
+from ..screening.models import ScreeningResult
+from ..screening.queries import results_for_release, screening_health
+from ..screening.state import ReleaseScreening, release_screening
 from ..web.context import external_url, job_queue, mail_service, platform
 from .services import CurationService
 
 
 def submission_readiness(release: Release) -> list[str]:
     """What the attestation still needs before the release can be reviewed (signature, freshness)."""
-    from ..provenance.attestations import attestation_service
+    from ..attestations.services import attestation_service
 
     return attestation_service().ready_for_review(release)
 
@@ -55,7 +55,7 @@ class ReviewPanels:
         return screening_health(platform())
 
     def attestation(self, release: Release) -> Any:
-        from ..provenance.attestations import attestation_service
+        from ..attestations.services import attestation_service
 
         return attestation_service().current(release)
 

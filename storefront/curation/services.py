@@ -17,8 +17,8 @@ from ..events import record_event
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
 from ..mail.services import MailService
-from ..provenance.screening_state import release_screening
 from ..releases.models import Release, ReleaseStatus, UploadStatus
+from ..screening.state import release_screening
 from .approvals import appeal_refusal, decision_refusal, is_platform_curator, label_review_clause
 from .models import (
     Appeal,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from ..accounts.models import Label, User
 from ..db import get_session
 from ..events import record_event
-from ..provenance.screening_state import OverrideError, record_override
 from ..releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
+from ..screening.state import OverrideError, record_override
 from ..web.access import ARTIST_MEMBER, LOGGED_IN, PUBLIC, REVIEWER, access, current_user
 from ..web.context import actor, platform
 from ..web.inputs import query_id

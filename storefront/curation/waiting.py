@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import Label, LabelStaff, User
+from ..attestations.models import Attestation
 from ..mail.services import MailService
-from ..provenance.models import Attestation
 from ..releases.models import Release, ReleaseStatus
 from .approvals import is_platform_curator, label_review_clause, on_roster, people_involved
 

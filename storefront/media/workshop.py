@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 from ..audio.analysis import AudioAnalysis, analyse
 from ..audio.archive import AlbumTrack, build_album_zip
 from ..audio.tagging import TrackTags, write_tags
-from ..audio.transcode import make_preview
-from ..audio.transcode_batch import transcode_track
+from ..audio.transcode.batch import transcode_track
+from ..audio.transcode.encode import make_preview
 
 if TYPE_CHECKING:
     from ..config import Settings

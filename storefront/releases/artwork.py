@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageCms, ImageOps
 
-from storefront.audio.inspect_sniff import KINDS, classify, hidden_kind, zip_at_end
+from storefront.audio.inspect.sniff import KINDS, classify, hidden_kind, zip_at_end
 from storefront.audio.problems import Problem, display_name, format_bytes
 
 __all__ = [

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storefront.accounts.models import Artist, Label, RosterLink
+from storefront.attestations.policy import CURRENT_VERSION, POLICIES
 from storefront.db import commit, utcnow
-from storefront.provenance.policy import CURRENT_VERSION, POLICIES
 from storefront.releases.models import (
     Contributor,
     ContributorRole,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from storefront.db import commit
-from storefront.provenance.screening_models import ScreeningCheck, ScreeningResult, ScreeningVerdict, Severity
 from storefront.releases.models import Upload
+from storefront.screening.models import ScreeningCheck, ScreeningResult, ScreeningVerdict, Severity
 
 
 def record_result(

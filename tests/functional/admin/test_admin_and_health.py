@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from storefront.health.cache import ProbeCache
 from storefront.mail.interfaces import MailHealth
 from storefront.mail.outbox import OutboxTransport
-from storefront.web.health_cache import ProbeCache
 from tests.factories.accounts import PASSWORD, make_user
 from tests.helpers import WebClient, text_of
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from storefront.accounts.models import Artist, Label, User
+from storefront.attestations.ddex.structure import structural_problems
 from storefront.cli.demo import ADMIN, DEMO_ACCOUNTS, FAN
 from storefront.mail.models import MessageStatus, OutboundMessage
-from storefront.provenance.ddex_structure import structural_problems
 from storefront.releases.models import Release, ReleaseStatus
 from tests.helpers import WebClient, fresh, text_of, wait_until
 

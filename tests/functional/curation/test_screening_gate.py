@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
+from storefront.attestations.verification import verify_certificate
 from storefront.db import commit
 from storefront.events import AuditEvent
 from storefront.jobs.interfaces import JobRegistry
 from storefront.jobs.models import Job, JobStatus
-from storefront.provenance.screening import SCREEN_JOB
-from storefront.provenance.screening_models import (
+from storefront.releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
+from storefront.releases.uploads.services import VALIDATE_JOB
+from storefront.releases.uploads.validation import check_follow_ups
+from storefront.screening.models import (
     ScreeningOverride,
     ScreeningResult,
     ScreeningVerdict,
     Severity,
 )
-from storefront.provenance.verification import verify_certificate
-from storefront.releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
-from storefront.releases.uploads import VALIDATE_JOB
-from storefront.releases.validation import check_follow_ups
+from storefront.screening.services import SCREEN_JOB
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.attestations import attestation_url, signable_release, signature_form
 from tests.factories.provenance import ThrowawayCA, c2pa_sign, manifest, master

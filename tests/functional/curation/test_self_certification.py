@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storefront.accounts.models import Artist, ArtistMember, Label, LabelStaff, MemberRole, RosterLink, User
+from storefront.attestations.models import Attestation
 from storefront.curation.models import Appeal, Decision, ReviewDecision
 from storefront.db import commit, utcnow
 from storefront.events import AuditEvent
-from storefront.provenance.models import Attestation
 from storefront.releases.models import Release, ReleaseStatus, Upload
 from tests.factories.accounts import PASSWORD, make_artist, make_label, make_user
 from tests.factories.attestations import attestation_url, signable_release, signature_form

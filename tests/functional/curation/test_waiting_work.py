@@ -8,8 +8,8 @@ import re
 from sqlalchemy import event, select
 
 from storefront.accounts.models import LabelStaff, MemberRole
+from storefront.attestations.models import Attestation
 from storefront.db import commit
-from storefront.provenance.models import Attestation
 from storefront.releases.models import Release, ReleaseStatus
 from tests.factories.accounts import PASSWORD, make_artist, make_label, make_user
 from tests.factories.attestations import attestation_url, signable_release, signature_form

@@ -9,8 +9,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from storefront.accounts.identity.website import WebsiteFetcher
 from storefront.accounts.models import Artist, RosterLink
-from storefront.accounts.website import WebsiteFetcher
 from storefront.db import commit, utcnow
 from tests.factories.accounts import PASSWORD, make_artist, make_label, make_user
 from tests.helpers import WebClient, fresh, text_of

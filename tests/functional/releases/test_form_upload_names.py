@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from storefront.db import utcnow
 from storefront.releases.models import Track, Upload, UploadStatus
-from storefront.releases.sweep import sweep
+from storefront.releases.uploads.sweep import sweep
 from storefront.storage.interfaces import ObjectInfo
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.releases import cover_bytes, make_release, master_bytes

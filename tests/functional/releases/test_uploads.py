@@ -156,7 +156,7 @@ def test_replacing_a_master_keeps_the_tracks_details(web, db, platform, band, tm
     from datetime import timedelta
 
     from storefront.db import utcnow
-    from storefront.releases.sweep import sweep
+    from storefront.releases.uploads.sweep import sweep
 
     with platform.database.transaction() as session:
         sweep(session, platform.storage, now=utcnow() + timedelta(days=31), dry_run=False)
@@ -312,7 +312,7 @@ def test_a_grainy_full_size_cover_is_accepted(web, db, platform, band):
 
 
 def test_only_a_storage_fault_is_called_one():
-    from storefront.releases.validation import StorageFault, _failure_problem
+    from storefront.releases.uploads.validation import StorageFault, _failure_problem
 
     storage = _failure_problem("“a.jpg”", StorageFault("TimeoutError"))
     ours = _failure_problem("“a.jpg”", MemoryError())

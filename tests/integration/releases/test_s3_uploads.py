@@ -15,7 +15,7 @@ from sqlalchemy import select
 from storefront.db import utcnow
 from storefront.jobs.inline import InlineDispatcher
 from storefront.releases.models import Upload, UploadStatus
-from storefront.releases.sweep import sweep
+from storefront.releases.uploads.sweep import sweep
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.faults import FaultyStorage, server_error, timeout
 from tests.factories.releases import cover_bytes, make_release, master_bytes

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from storefront.accounts.identity.website import WebsiteFetcher, is_public
 from storefront.accounts.services import AccountError
-from storefront.accounts.website import WebsiteFetcher, is_public
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storefront.audio.inspect import MasterLimits, inspect_master
+from storefront.audio.inspect.probe import MasterLimits, inspect_master
 from storefront.audio.problems import Problem
 from storefront.releases.artwork import ArtworkLimits, normalise_artwork
 from tests.factories.hostile import HostileCase, build_corpus, case_names

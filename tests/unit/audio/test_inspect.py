@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from mutagen import flac, id3, mp4, wave
 
-from storefront.audio.inspect import MasterLimits, MasterReport, inspect_master
-from storefront.audio.inspect_tags import TagLimits
+from storefront.audio.inspect.probe import MasterLimits, MasterReport, inspect_master
+from storefront.audio.inspect.tags import TagLimits
 from storefront.audio.problems import Problem, display_name, extension_of, format_bytes, format_duration
 from storefront.audio.synth import write_master
 from tests.factories.hostile import encode_with_pyav, flac_blocks, rebuild_flac

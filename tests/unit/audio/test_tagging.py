@@ -25,7 +25,7 @@ from PIL import Image
 from storefront.audio.formats import DOWNLOAD_FORMATS, PREVIEW_FORMATS, get_format
 from storefront.audio.synth import write_master
 from storefront.audio.tagging import TrackTags, read_tags, write_tags
-from storefront.audio.transcode import make_preview, transcode_many
+from storefront.audio.transcode.encode import make_preview, transcode_many
 
 CERTIFICATE = "https://velvet.example/certificates/7f3a"
 ID3_FORMATS = {"mp3-320", "mp3-v0", "wav", "aiff"}

@@ -20,9 +20,9 @@ from mutagen.oggvorbis import OggVorbis
 
 from storefront.audio.formats import DOWNLOAD_FORMATS, get_format
 from storefront.audio.synth import Piece, render, write_master
-from storefront.audio.transcode import clip_window, make_preview, transcode, transcode_many
-from storefront.audio.transcode_batch import transcode_track
-from storefront.audio.transcode_sinks import ogg_page_crc, set_ogg_serial
+from storefront.audio.transcode.batch import transcode_track
+from storefront.audio.transcode.encode import clip_window, make_preview, transcode, transcode_many
+from storefront.audio.transcode.sinks import ogg_page_crc, set_ogg_serial
 
 SECONDS = 5.0
 LOSSY_CODECS = {"mp3-320": "mp3", "mp3-v0": "mp3", "aac-256": "aac", "ogg-vorbis": "vorbis", "opus": "opus"}
@@ -289,7 +289,7 @@ def test_full_track_preview(cd_master: Path, tmp_path: Path) -> None:
 # runner's), while VmHWM belongs to the new program alone.
 MEASURE = """
 import re, sys, time, tracemalloc
-from storefront.audio.transcode import transcode
+from storefront.audio.transcode.encode import transcode
 tracemalloc.start()
 started = time.perf_counter()
 transcode(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storefront.releases.models import Upload
-from storefront.releases.upload_names import form_prefix, sent_name, shown_name
+from storefront.releases.uploads.names import form_prefix, sent_name, shown_name
 
 PREFIX = "staging/4/17/0123456789abcdef/"
 

@@ -1,0 +1,1 @@
+"""Proving who an artist or label is: website tokens, label vouches and look-alike names."""

@@ -1,0 +1,403 @@
+"""Signing the attestation, label countersignatures, public certificates, the platform key, verification."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response
+
+from ..accounts.models import Artist, Label, MemberRole
+from ..curation.waiting import tell_countersigners
+from ..db import get_session
+from ..releases.models import Release, ReleaseStatus
+from ..releases.services import ReleaseService
+from ..screening.state import ReleaseScreening, release_screening
+from ..web.access import ARTIST_MEMBER, LABEL_OWNER, LABEL_STAFF, PUBLIC, access, current_user
+from ..web.context import actor, client_ip, external_url, mail_service, platform
+from ..web.inputs import query_id
+from .ddex.export import DdexExportError
+from .documents import credits_by_element, disclosure_rows, release_binding
+from .forms import (
+    CountersignForm,
+    RequirementForm,
+    VerifyForm,
+    attestation_form,
+    data_from_document,
+    declarations_of,
+    ticked_statements,
+)
+from .models import Attestation
+from .policy import (
+    AI_USE_LABELS,
+    ASSISTIVE_TOOL_HINTS,
+    CURRENT_VERSION,
+    ELEMENTS,
+    POLICIES,
+    TECHNIQUE_NAMES,
+    credit_findings,
+)
+from .services import AttestationRefused, AttestationService, Problem, SigningRequest, attestation_service
+from .verification import (
+    CertificateFormatError,
+    FileDigest,
+    Keyring,
+    bound_files,
+    digest_stream,
+    keyring_for,
+    parse_certificate,
+    parse_hash_lines,
+    verify_certificate,
+)
+
+bp = Blueprint("provenance", __name__)
+ViewResult = Response | str | tuple[str, int]
+WORKSPACE = "/artists/<slug>/releases/<int:release_id>/attestation"
+LABEL_BASE = "/labels/<slug>/attestations"
+PUBLISHED = (ReleaseStatus.APPROVED, ReleaseStatus.TAKEN_DOWN)
+# Outside production an instance may have no DDEX membership yet: its messages carry this placeholder
+# party id and say they are test messages. Production requires STOREFRONT_DDEX_SENDER_DPID.
+DEFAULT_DPID = "PADPIDAVELVETSELFHOSTED"
+
+
+@bp.record_once
+def _install_keyring(state: BlueprintSetupState) -> None:
+    # Built (the key file is not read yet) at start: a malformed retired key stops the app, not a check later.
+    keyring_for(state.app.extensions, state.app.extensions["storefront"].settings)
+
+
+def _keyring() -> Keyring:
+    return keyring_for(current_app.extensions, platform().settings)
+
+
+def _service() -> AttestationService:
+    return attestation_service()
+
+
+def document_view(document: dict[str, Any]) -> dict[str, Any]:
+    """What the templates show of a signed document, computed once."""
+    return {
+        "doc": document,
+        "rows": disclosure_rows(document),
+        "credits": credits_by_element(document),
+        "elements": ELEMENTS,
+        "files": bound_files(document),
+        "ai_labels": {k.value: v for k, v in AI_USE_LABELS.items()},
+        "technique_names": TECHNIQUE_NAMES,
+    }
+
+
+# -- helpers every template can call (the workspace, the public release page and the review page use them) --
+@bp.app_template_global()
+def human_made_badge_info(release: Release) -> dict[str, Any] | None:
+    if release.status != ReleaseStatus.APPROVED:
+        return None
+    attestation = _service().certified(release)
+    if attestation is None:
+        return None
+    return {
+        "url": url_for("provenance.certificate_page", release_id=release.id),
+        "version": attestation.policy_version,
+        "embodied": attestation.is_embodied,
+    }
+
+
+@bp.app_template_global()
+def attestation_state(release: Release, attestation: Attestation | None = None) -> dict[str, Any]:
+    service = _service()
+    attestation = attestation or service.current(release)
+    if attestation is None:
+        return {"attestation": None, "stale": [], "view": None}
+    return {
+        "attestation": attestation,
+        "stale": service.stale_reasons(release, attestation),
+        "view": document_view(attestation.document),
+    }
+
+
+@bp.app_template_global()
+def files_screening(release: Release) -> ReleaseScreening:
+    """What screening made of the release's files, for the artist before signing and for curators."""
+    return release_screening(get_session(), release)
+
+
+# -- signing ----------------------------------------------------------------------------------------------
+def _artist_release(release_id: int) -> Release:
+    artist: Artist = g.artist
+    release = ReleaseService(get_session()).get_for_artist(artist, release_id)
+    if release is None:
+        abort(404)
+    return release
+
+
+def _place(form: Any, problem: Problem) -> None:
+    field = None
+    where = problem.where or ""
+    kind, _, rest = where.partition(":")
+    if kind in ("legal_name", "level"):
+        field = form[kind]
+    elif kind == "statement":
+        field = form[f"statement_{rest}"]
+    elif kind == "element":
+        field = form[f"el_{rest}"].form.ai
+    elif kind == "track":
+        track_id, _, key = rest.partition(":")
+        field = form[f"track_{track_id}"].form[key].form.ai
+    if field is None:
+        form.form_errors.append(problem.message)
+    else:
+        field.errors = [*field.errors, problem.message]
+
+
+def _sign_page(
+    release: Release, form: Any, *, status: int = 200, ineligible: list[str] | None = None
+) -> ViewResult:
+    service = _service()
+    credited = credits_by_element({"contributors": release_binding(release)["contributors"]})
+    label = release.label
+    page = render_template(
+        "provenance/sign.html",
+        artist=g.artist,
+        release=release,
+        form=form,
+        state=attestation_state(release),
+        history=service.history(release),
+        policy=POLICIES[CURRENT_VERSION],
+        elements=ELEMENTS,
+        credited=credited,
+        hints=ASSISTIVE_TOOL_HINTS,
+        label_requires_embodied=label is not None and service.requires_embodied(label.id),
+        ineligible=ineligible
+        if ineligible is not None
+        else [f.message for f in credit_findings(c.name for c in release.contributors)],
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.route(WORKSPACE, methods=["GET", "POST"])
+@access(ARTIST_MEMBER)
+def sign(slug: str, release_id: int) -> ViewResult:
+    release = _artist_release(release_id)
+    track_ids = [t.id for t in release.tracks]
+    if request.method == "GET":
+        service = _service()
+        current = service.current(release)
+        positions = {t.position: t.id for t in release.tracks}
+        data = data_from_document(current.document, positions) if current else {}
+        if release.label_id is not None and service.requires_embodied(release.label_id):
+            data["level"] = "embodied"
+        return _sign_page(release, attestation_form(track_ids, data=data))
+    form = attestation_form(track_ids)
+    if not form.validate():
+        return _sign_page(release, form, status=422)
+    declarations, track_declarations = declarations_of(form, track_ids)
+    signing = SigningRequest(
+        legal_name=form.legal_name.data or "",
+        level=form.level.data or "standard",
+        ticked=ticked_statements(form),
+        declarations=declarations,
+        track_declarations=track_declarations,
+    )
+    try:
+        signed = _service().sign(release, g.user, signing, client_ip=client_ip(), actor=actor())
+    except AttestationRefused as refused:
+        for problem in refused.problems:
+            _place(form, problem)
+        return _sign_page(release, form, status=422, ineligible=[p.message for p in refused.ineligible])
+    # Sent after the commit, like all mail: the label's staff learn that it waits for their word.
+    tell_countersigners(mail_service(), signed, external_url)
+    flash("Signed. The platform countersigned your attestation.", "success")
+    return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id) + "#attestation")
+
+
+# -- labels -----------------------------------------------------------------------------------------------
+def _label_attestation(attestation_id: int) -> Attestation:
+    label: Label = g.label
+    attestation = get_session().get(Attestation, attestation_id)
+    if attestation is None or attestation.label_id != label.id:
+        abort(404)
+    return attestation
+
+
+def _is_owner(label: Label) -> bool:
+    user = current_user()
+    return any(s.user_id == (user.id if user else None) and s.role == MemberRole.OWNER for s in label.staff)
+
+
+@bp.get(LABEL_BASE)
+@access(LABEL_STAFF)
+def label_queue(slug: str) -> str:
+    label: Label = g.label
+    service = _service()
+    form = RequirementForm(formdata=None, require_embodied=service.requires_embodied(label.id))
+    return render_template(
+        "provenance/label_queue.html",
+        label=label,
+        waiting=service.awaiting_countersignature(label),
+        form=form,
+        is_owner=_is_owner(label),
+    )
+
+
+@bp.post(LABEL_BASE + "/requirement")
+@access(LABEL_OWNER)
+def label_requirement(slug: str) -> Response:
+    form = RequirementForm()
+    if form.validate():
+        _service().set_requirement(g.label, require_embodied=bool(form.require_embodied.data), actor=actor())
+        flash("Saved.", "success")
+    return redirect(url_for("provenance.label_queue", slug=slug))
+
+
+@bp.route(LABEL_BASE + "/<int:attestation_id>/countersign", methods=["GET", "POST"])
+@access(LABEL_STAFF)
+def countersign(slug: str, attestation_id: int) -> ViewResult:
+    attestation = _label_attestation(attestation_id)
+    form = CountersignForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate() and form.confirm.data:
+            try:
+                _service().countersign(attestation, g.label, g.user, actor())
+            except AttestationRefused as refused:
+                form.form_errors.extend(p.message for p in refused.problems)
+            else:
+                flash(f"Countersigned “{attestation.release.title}”.", "success")
+                return redirect(url_for("provenance.label_queue", slug=slug))
+        elif form.validate():
+            form.confirm.errors = ["Tick the box to countersign."]
+        status = 422
+    page = render_template(
+        "provenance/countersign.html",
+        label=g.label,
+        attestation=attestation,
+        form=form,
+        state=attestation_state(attestation.release, attestation),
+    )
+    return (page, status) if status != 200 else page
+
+
+# -- the public record ------------------------------------------------------------------------------------
+def _published(release_id: int) -> Release:
+    release = get_session().get(Release, release_id)
+    if release is None or release.status not in PUBLISHED:
+        abort(404)
+    return release
+
+
+@bp.get("/releases/<int:release_id>/certificate")
+@access(PUBLIC)
+def certificate_page(release_id: int) -> ViewResult:
+    release = _published(release_id)
+    certificate = _service().certificate(release)
+    if certificate is None:
+        abort(404)
+    if release.status == ReleaseStatus.TAKEN_DOWN:
+        return render_template("provenance/withdrawn.html", release=release), 410
+    return render_template(
+        "provenance/certificate.html",
+        release=release,
+        cert=certificate,
+        view=document_view(certificate["document"]),
+    )
+
+
+def _public_json(payload: dict[str, Any], status: int = 200, max_age: int = 300) -> Response:
+    response = Response(
+        json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        status=status,
+        mimetype="application/json",
+    )
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    # Public documents: any site or tool may fetch them to verify a certificate on its own.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/releases/<int:release_id>/certificate.json")
+@access(PUBLIC)
+def certificate_json(release_id: int) -> Response:
+    release = _published(release_id)
+    certificate = _service().certificate(release)
+    if certificate is None:
+        abort(404)
+    if release.status == ReleaseStatus.TAKEN_DOWN:
+        return _public_json({"release_id": release.id, "status": "withdrawn"}, status=410)
+    certificate["links"] = {
+        "certificate": external_url("provenance.certificate_json", release_id=release.id),
+        "page": external_url("provenance.certificate_page", release_id=release.id),
+        "public_keys": external_url("provenance.platform_keys"),
+        "verify": external_url("provenance.verify"),
+    }
+    return _public_json(certificate)
+
+
+@bp.get("/releases/<int:release_id>/ddex.xml")
+@access(PUBLIC)
+def ddex_export(release_id: int) -> Response:
+    release = _published(release_id)
+    if release.status != ReleaseStatus.APPROVED or _service().certified(release) is None:
+        abort(404)
+    settings = platform().settings
+    try:
+        xml = _service().ddex(
+            release,
+            sender_dpid=settings.ddex_sender_dpid or DEFAULT_DPID,
+            sender_name=settings.ddex_sender_name,
+            test_message=not settings.ddex_sender_dpid,
+        )
+    except DdexExportError as error:
+        abort(409, description=f"This release can't be exported as DDEX yet: {error}.")
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="release-{release.id}-ern432.xml"'
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/.well-known/velvet/platform-key.json")
+@access(PUBLIC)
+def platform_keys() -> Response:
+    return _public_json({"keys": _keyring().jwks()}, max_age=3600)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@access(PUBLIC)
+def verify() -> ViewResult:
+    form = VerifyForm()
+    if request.method == "GET":
+        release_id = query_id("release")
+        if release_id:
+            release = get_session().get(Release, release_id)
+            certificate = _service().certificate(release) if release and release.status in PUBLISHED else None
+            form.certificate.data = json.dumps(certificate, indent=2, sort_keys=True) if certificate else ""
+        return render_template("provenance/verify.html", form=form, verdict=None)
+    verdict = None
+    if form.validate():
+        upload = form.certificate_file.data
+        text: str | bytes = upload.read() if upload and upload.filename else (form.certificate.data or "")
+        try:
+            if not text.strip():
+                raise CertificateFormatError("paste a certificate or choose its file")
+            certificate = parse_certificate(text)
+            digests = parse_hash_lines(form.hashes.data or "")
+        except CertificateFormatError as error:
+            form.certificate.errors = [*form.certificate.errors, f"This can't be checked: {error}."]
+        else:
+            files: list[FileDigest] = [
+                digest_stream(f.filename, f.stream) for f in form.files.data or [] if f and f.filename
+            ]
+            verdict = verify_certificate(certificate, _keyring().jwks(), files + digests)
+    page = render_template("provenance/verify.html", form=form, verdict=verdict)
+    return page if verdict is not None else (page, 422)

@@ -1,0 +1,1 @@
+"""Transcoding masters into the download formats: encoders, output sinks and batches."""

@@ -1,0 +1,1 @@
+"""Health: the public liveness answer and the cached probes of the parts behind it."""
