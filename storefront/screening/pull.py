@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +13,8 @@ from ..events import record_event
 from ..jobs.interfaces import JobQueue
 from ..mail.services import MailService, render_outside_request
 from ..releases.models import Release, ReleaseStatus
-from .checks import Outcome
+from .checks.base import Outcome
+from .interfaces import ScreeningPlatform
 from .models import ScreeningVerdict, Severity
 
 
@@ -26,7 +26,11 @@ def pulls_from_sale(outcome: Outcome) -> bool:
 
 
 def pull_from_sale(
-    session: Session, services: Any, release_id: int, filename: str, outcomes: Sequence[Outcome]
+    session: Session,
+    platform: ScreeningPlatform,
+    release_id: int,
+    filename: str,
+    outcomes: Sequence[Outcome],
 ) -> bool:
     """Put an approved release back in review when `outcomes` hold a refusal or a high finding, and tell
     its artist and the platform's curators. True when the release was pulled."""
@@ -45,8 +49,8 @@ def pull_from_sale(
         actor_id=None,
         data={"file": filename, "checks": [o.check.value for o in serious], "findings": findings},
     )
-    base = str(services.settings.base_url).rstrip("/")
-    mail = MailService(session, JobQueue(session, services.jobs), render_outside_request)
+    base = str(platform.settings.base_url).rstrip("/")
+    mail = MailService(session, JobQueue(session, platform.jobs), render_outside_request)
     subject = f"“{release.title}” is off sale until a curator looks again"
     context = {"release": release, "filename": filename, "findings": findings}
     for member in release.artist.members:

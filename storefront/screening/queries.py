@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..releases.models import Upload, UploadStatus
-from .checks import c2pa_status
+from .checks.c2pa import c2pa_status
+from .checks.detector import detector_name
+from .interfaces import ScreeningPlatform
 from .models import SEVERITY_ORDER, ScreeningCheck, ScreeningResult, ScreeningVerdict, Severity
-from .services import detector_for, fingerprinter_for
 
 _CHECK_ORDER = {check: n for n, check in enumerate(ScreeningCheck)}
 
@@ -41,13 +42,12 @@ def highest_severity(results: list[ScreeningResult]) -> Severity:
     return worst
 
 
-def screening_health(services: object | None = None) -> dict[str, Any]:
-    """Whether each screening library can run, in the shape of the other /healthz components.
-
-    `services` is the Platform, whose `fingerprinter` and `music_detector` are the ones the job uses."""
-    fingerprint_ok, fingerprint_detail = fingerprinter_for(services).status()
+def screening_health(platform: ScreeningPlatform) -> dict[str, Any]:
+    """Whether each screening library can run, in the shape of the other /healthz components: the
+    platform's `fingerprinter` and `music_detector` are the ones the job uses."""
+    fingerprint_ok, fingerprint_detail = platform.fingerprinter.status()
     c2pa_ok, c2pa_detail = c2pa_status()
-    detector = detector_for(services)
+    detector = platform.music_detector
     checks = {
         "fingerprint": {"ok": fingerprint_ok, "detail": fingerprint_detail},
         "c2pa": {"ok": c2pa_ok, "detail": c2pa_detail},
@@ -55,7 +55,7 @@ def screening_health(services: object | None = None) -> dict[str, Any]:
         "detector": {
             "ok": True,
             "detail": (
-                f"detector {getattr(detector, 'name', type(detector).__name__)}"
+                f"detector {detector_name(detector)}"
                 if detector is not None
                 else "no detector configured"
             ),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,57 +13,37 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..config import Settings
-from ..db import after_commit, utcnow
+from ..db import Database, after_commit, utcnow
 from ..events import record_event
 from ..jobs.interfaces import JobRegistry
 from ..jobs.runner import JobContext
 from ..releases.models import Upload, UploadKind, UploadStatus
+from ..releases.uploads.pipeline import SCREEN_JOB, move
 from ..releases.uploads.validation import restore_replaced
 from ..storage.interfaces import ObjectStorage
 from . import fingerprint as fp
-from .catalog import (
-    ALGORITHM,
-    CatalogSearch,
-    ChromaprintFingerprinter,
-    FarmRules,
-    Fingerprinter,
-    check_content_farm,
-    fingerprint_outcome,
-    search_catalog,
-    weigh_content_farm,
-)
-from .checks import MusicDetector, Outcome, Subject, check_c2pa, check_detector, check_metadata, unavailable
-from .models import Fingerprint, ScreeningCheck, ScreeningResult, ScreeningVerdict
+from .catalog import ALGORITHM, Printed, search_catalog
+from .checks import CHECKS
+from .checks.base import Check, Given, Need, Outcome, Subject, unavailable
+from .interfaces import Fingerprinter, ScreeningPlatform, platform_of
+from .models import Fingerprint, ScreeningResult, ScreeningVerdict
 from .pull import pull_from_sale, pulls_from_sale
 
 log = logging.getLogger(__name__)
-SCREEN_JOB = "provenance.screen_upload"
 # Matches the job's default number of attempts: on the last one, checks that could not run are recorded
 # as unavailable instead of leaving the file with no results at all.
 GIVE_UP_AFTER = 5
 _CHUNK = 1024 * 1024
-_DEFAULT_FINGERPRINTER = ChromaprintFingerprinter()
 
 
-def fingerprinter_for(services: object) -> Fingerprinter:
-    """The platform's `fingerprinter` if it has one (another library, a fake in tests), else Chromaprint."""
-    found: Fingerprinter | None = getattr(services, "fingerprinter", None)
-    return found if found is not None else _DEFAULT_FINGERPRINTER
+@dataclass
+class Screened:
+    """What the checks found while the file was at hand; the checks needing the fingerprint search are
+    settled when the results are stored."""
 
-
-def detector_for(services: object) -> MusicDetector | None:
-    found: MusicDetector | None = getattr(services, "music_detector", None)
-    return found
-
-
-@dataclass(frozen=True)
-class Printed:
-    """A fingerprint computed for the file and what the catalog held when it was first compared."""
-
-    query: fp.Fingerprint
-    search: CatalogSearch
-    duration: float
+    outcomes: list[Outcome] = field(default_factory=list)
+    printed: Printed | None = None
+    settled_on_record: list[Check] = field(default_factory=list)
 
 
 def screen_upload(context: JobContext, payload: dict[str, Any]) -> None:
@@ -74,18 +53,15 @@ def screen_upload(context: JobContext, payload: dict[str, Any]) -> None:
         subject = _subject(session, upload_id)
     if subject is None:
         return
-    services = context.services
-    storage: ObjectStorage = services.storage
-    detector = detector_for(services)
-    printed: Printed | None = None
+    platform = platform_of(context)
     with tempfile.TemporaryDirectory(prefix="velvet-screen-") as tmp:
         local = Path(tmp) / f"master{Path(subject.final_key).suffix}"
-        problem = _fetch(storage, subject.final_key, local, context.attempt)
+        problem = _fetch(platform.storage, subject.final_key, local, context.attempt)
         if problem is None:
-            outcomes, printed = _run(context, subject, local, detector)
+            screened = _run(context.database, platform, subject, local)
         else:
-            outcomes = _none_ran(detector, problem)
-    _record(context, subject, outcomes, printed)
+            screened = Screened(_none_ran(platform, problem))
+    _record(context, platform, subject, screened)
 
 
 def _fetch(storage: ObjectStorage, key: str, dest: Path, attempt: int) -> str | None:
@@ -126,85 +102,88 @@ def _subject(session: Session, upload_id: int) -> Subject | None:
     )
 
 
-def _guarded(check: ScreeningCheck, run: Callable[[], Outcome]) -> Outcome:
+def _guarded(check: Check, given: Given) -> Outcome:
     """One check's unexpected failure is recorded against it, and the other checks still run."""
     try:
-        return run()
+        return check.run(given)
     except Exception as exc:
-        log.exception("screening check %s failed", check.value)
-        return unavailable(check, f"Not screened: the check failed ({exc.__class__.__name__}: {exc}).")
+        log.exception("screening check %s failed", check.name.value)
+        return unavailable(check.name, f"Not screened: the check failed ({exc.__class__.__name__}: {exc}).")
 
 
-def _run(
-    context: JobContext, subject: Subject, path: Path, detector: MusicDetector | None
-) -> tuple[list[Outcome], Printed | None]:
-    settings: Settings = context.services.settings
-    c2pa = _guarded(ScreeningCheck.C2PA, lambda: check_c2pa(path, subject, _trust_anchors(settings)))
-    if subject.kind == UploadKind.ARTWORK.value:
-        # Artwork is re-encoded to a fresh JPEG on acceptance, so tags the artist's file carried are gone;
-        # the stored cover is still read for credentials, which gives it a result of its own for the gate.
-        return [c2pa], None
-    outcomes = [c2pa, _guarded(ScreeningCheck.METADATA, lambda: check_metadata(path))]
-    if outcomes[0].verdict is ScreeningVerdict.REJECT:
-        return outcomes, None  # refused outright: it joins no catalog and needs no further signals
-    printed = None
+def _configured(check: Check, platform: ScreeningPlatform) -> bool:
+    return Need.DETECTOR not in check.needs or platform.music_detector is not None
+
+
+def _applies(check: Check, platform: ScreeningPlatform, subject: Subject, so_far: list[Outcome]) -> bool:
+    if UploadKind(subject.kind) not in check.kinds or not _configured(check, platform):
+        return False
+    refused = any(o.verdict is ScreeningVerdict.REJECT for o in so_far)
+    return check.runs_on_refused or not refused
+
+
+def _run(database: Database, platform: ScreeningPlatform, subject: Subject, path: Path) -> Screened:
+    """Every check that applies, in the registered order, with what it needs."""
+    screened = Screened()
+    given = Given(subject, platform.settings, file=path, music_detector=platform.music_detector)
+    unprinted: str | None = None
+    for check in CHECKS:
+        if not _applies(check, platform, subject, screened.outcomes):
+            continue
+        if Need.PRINT in check.needs:
+            if screened.printed is None and unprinted is None:
+                screened.printed, unprinted = _print(database, platform.fingerprinter, subject, path)
+            if unprinted is not None:
+                screened.outcomes.append(unavailable(check.name, unprinted))
+            else:
+                screened.settled_on_record.append(check)
+        elif Need.CATALOG in check.needs:
+            with database.session() as session:
+                screened.outcomes.append(_guarded(check, replace(given, catalog=session)))
+        else:
+            screened.outcomes.append(_guarded(check, given))
+    return screened
+
+
+def _print(
+    database: Database, fingerprinter: Fingerprinter, subject: Subject, path: Path
+) -> tuple[Printed | None, str | None]:
+    """The file's fingerprint and its matches in the catalog, or why it has none."""
     try:
-        query = fingerprinter_for(context.services).fingerprint(path)
-        with context.database.session() as session:
-            printed = Printed(query, search_catalog(session, subject, query), subject.duration)
+        query = fingerprinter.fingerprint(path)
+        with database.session() as session:
+            return Printed(query, search_catalog(session, subject, query), subject.duration), None
     except fp.FingerprintUnavailable as exc:
         reason = str(exc)  # already says "not screened: ..." and how to fix it
-        outcomes.append(unavailable(ScreeningCheck.FINGERPRINT, reason[:1].upper() + reason[1:] + "."))
+        return None, reason[:1].upper() + reason[1:] + "."
     except fp.FingerprintError as exc:
-        outcomes.append(unavailable(ScreeningCheck.FINGERPRINT, f"Not screened: {exc}."))
-    rules = settings.content_farm_rules or FarmRules()
-    with context.database.session() as session:
-        outcomes.append(
-            _guarded(
-                ScreeningCheck.CONTENT_FARM, lambda: check_content_farm(session, subject, rules, utcnow())
-            )
-        )
-    if detector is not None:
-        outcomes.append(check_detector(detector, path))
-    return outcomes, printed
+        return None, f"Not screened: {exc}."
 
 
-def _trust_anchors(settings: Settings) -> str | None:
-    """PEM CA certificates (such as the C2PA trust list) from STOREFRONT_C2PA_TRUST_ANCHORS_PATH."""
-    where = settings.c2pa_trust_anchors_path
-    return Path(where).read_text() if where else None
+def _none_ran(platform: ScreeningPlatform, reason: str) -> list[Outcome]:
+    return [unavailable(check.name, reason) for check in CHECKS if _configured(check, platform)]
 
 
-def _none_ran(detector: MusicDetector | None, reason: str) -> list[Outcome]:
-    checks = [
-        ScreeningCheck.C2PA,
-        ScreeningCheck.METADATA,
-        ScreeningCheck.FINGERPRINT,
-        ScreeningCheck.CONTENT_FARM,
-    ]
-    if detector is not None:
-        checks.append(ScreeningCheck.DETECTOR)
-    return [unavailable(check, reason) for check in checks]
+def _weighed(outcomes: list[Outcome]) -> list[Outcome]:
+    by_name = {check.name: check for check in CHECKS}
+    return [by_name[o.check].weigh(o, outcomes) for o in outcomes]
 
 
-def _record(context: JobContext, subject: Subject, outcomes: list[Outcome], printed: Printed | None) -> None:
-    storage: ObjectStorage = context.services.storage
+def _record(context: JobContext, platform: ScreeningPlatform, subject: Subject, screened: Screened) -> None:
     with context.database.transaction() as session:
         upload = session.get(Upload, subject.upload_id)
         if upload is None:
             return
+        outcomes = screened.outcomes
+        printed = screened.printed
         if printed is not None:
             # Fingerprints stored while this one was being compared: two copies sent at the same moment
             # must still meet each other.
             late = search_catalog(session, subject, printed.query, after_id=printed.search.last_id)
-            outcomes = [
-                *outcomes,
-                fingerprint_outcome(
-                    printed.search.matches + late.matches, printed.search.compared + late.compared
-                ),
-            ]
+            given = Given(subject, platform.settings, catalog=session, found=printed.joined(late))
+            outcomes = [*outcomes, *(_guarded(check, given) for check in screened.settled_on_record)]
             _keep_fingerprint(session, subject, printed)
-        outcomes = weigh_content_farm(outcomes)
+        outcomes = _weighed(outcomes)
         # A run repeated after approval must not pull the release again for what a curator already saw.
         known = {
             row.check
@@ -217,9 +196,9 @@ def _record(context: JobContext, subject: Subject, outcomes: list[Outcome], prin
             _keep_result(session, subject, outcome)
         refusal = next((o for o in outcomes if o.verdict is ScreeningVerdict.REJECT), None)
         if refusal is not None and upload.status == UploadStatus.READY:
-            _reject(session, storage, upload, refusal)
+            _reject(session, platform.storage, upload, refusal)
         news = [o for o in outcomes if o.check not in known]
-        pull_from_sale(session, context.services, subject.release_id, subject.filename, news)
+        pull_from_sale(session, platform, subject.release_id, subject.filename, news)
 
 
 def _keep_result(session: Session, subject: Subject, outcome: Outcome) -> None:
@@ -259,7 +238,11 @@ def _reject(session: Session, storage: ObjectStorage, upload: Upload, refusal: O
     declared = refusal.evidence.get("declared") or {}
     source = declared.get("digitalSourceType") or "an AI source type"
     by = declared.get("by") or "an unnamed tool"
-    upload.status = UploadStatus.REJECTED
+    move(
+        upload,
+        UploadStatus.REJECTED,
+        f"refused by screening: its content credentials declare AI-generated audio ({source}, by {by})",
+    )
     restored = restore_replaced(session, storage, upload)
     advice = (
         "Remove this file from the release. If the credentials are wrong (a tool wrote them "

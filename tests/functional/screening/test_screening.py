@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from storefront.accounts.models import Artist, User
+from storefront.config import FarmRules
 from storefront.db import commit, utcnow
 from storefront.jobs.runner import JobContext
 from storefront.releases.models import Track, Upload, UploadStatus
-from storefront.screening.catalog import ChromaprintFingerprinter, FarmRules
+from storefront.screening.catalog import ChromaprintFingerprinter
 from storefront.screening.models import Fingerprint, ScreeningResult
 from storefront.screening.queries import highest_severity, results_for_release, screening_health
 from storefront.screening.services import screen_upload

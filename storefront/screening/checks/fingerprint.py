@@ -1,0 +1,68 @@
+"""Copies: the file's acoustic fingerprint matched against every master in the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import fingerprint as fp
+from ..models import ScreeningCheck, ScreeningVerdict, Severity
+from .base import Check, Given, Need, Outcome
+
+
+class FingerprintCheck(Check):
+    name = ScreeningCheck.FINGERPRINT
+    needs = frozenset({Need.PRINT})
+
+    def run(self, given: Given) -> Outcome:
+        search = given.printed.search
+        return fingerprint_outcome(search.matches, search.compared)
+
+
+def fingerprint_outcome(matches: list[dict[str, Any]], compared: int) -> Outcome:
+    check = ScreeningCheck.FINGERPRINT
+    matches = sorted(matches, key=lambda m: float(m["ber"]))
+    evidence = {
+        "matches": matches,
+        "compared": compared,
+        "threshold": fp.MATCH_THRESHOLD,
+        "max_offset_seconds": fp.MAX_OFFSET_SECONDS,
+    }
+    others = [m for m in matches if not m["same_artist"]]
+    if others:
+        best = others[0]
+        return Outcome(
+            check,
+            ScreeningVerdict.FLAG,
+            Severity.HIGH,
+            f"Possible copy: the audio matches “{best['track_title']}” by {best['artist_name']} "
+            f"on “{best['release_title']}” ({_alignment(best)}).",
+            evidence,
+        )
+    if matches:
+        best = matches[0]
+        return Outcome(
+            check,
+            ScreeningVerdict.NOTE,
+            Severity.LOW,
+            f"Same audio as the artist's own “{best['track_title']}” on “{best['release_title']}” "
+            f"({_alignment(best)}): a re-release or another version.",
+            evidence,
+        )
+    return Outcome(
+        check,
+        ScreeningVerdict.PASS,
+        Severity.NONE,
+        f"No match among {compared} fingerprints in the catalog.",
+        evidence,
+    )
+
+
+def _alignment(match: Mapping[str, Any]) -> str:
+    text = f"bit error rate {match['ber']:.3f}"
+    offset = float(match["offset_seconds"])
+    if offset >= 0.5:
+        text += f", starting {offset:.1f} s into it"
+    elif offset <= -0.5:
+        text += f", with {-offset:.1f} s before it starts"
+    return text
