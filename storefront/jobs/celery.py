@@ -9,19 +9,17 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from celery import Celery, signals
 from sqlalchemy import or_, select
 
-from .interfaces import JobHealth
+from .interfaces import JobDispatcher, JobHealth
 from .models import Job, JobStatus
 from .runner import ClaimResult, JobExecutor
 
 if TYPE_CHECKING:
     from flask import Flask
-
-    from ..container import Platform
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +238,25 @@ class CeleryDispatcher:
         return code
 
 
-def run_worker(platform: Platform, app: Flask, *, concurrency: int) -> None:
+class QueueSettings(Protocol):
+    @property
+    def queue_url(self) -> str: ...
+
+
+class WorkerParts(Protocol):
+    """What a worker needs of the application's parts: the dispatcher in use, the executor, the broker."""
+
+    @property
+    def jobs(self) -> JobDispatcher: ...
+
+    @property
+    def executor(self) -> JobExecutor: ...
+
+    @property
+    def settings(self) -> QueueSettings: ...
+
+
+def run_worker(platform: WorkerParts, app: Flask, *, concurrency: int) -> None:
     """`flask worker` with STOREFRONT_QUEUE_URL set: consume jobs until SIGTERM (a warm shutdown)."""
     dispatcher = platform.jobs
     if not isinstance(dispatcher, CeleryDispatcher):

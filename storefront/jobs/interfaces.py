@@ -1,4 +1,4 @@
-"""The jobs contract: handlers by name, enqueueing inside a transaction, and the dispatchers that run them."""
+"""The jobs contract: jobs declared once, their handlers, enqueueing in a transaction, and the dispatchers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,18 @@ if TYPE_CHECKING:
     from .runner import JobContext
 
 Handler = Callable[["JobContext", dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A kind of background work, declared once and referred to by this object wherever it is enqueued,
+    registered or listed as a follow-up, so a misspelt reference fails at import. `name` is what the jobs
+    table stores: renaming it would orphan queued rows, so it never changes."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PermanentJobError(Exception):
@@ -45,28 +57,29 @@ class JobDispatcher(Protocol):
 
 
 class JobRegistry:
-    """Handlers by job name. Handlers must be safe to run twice: a worker can die after doing the work."""
+    """Handlers by job. Handlers must be safe to run twice: a worker can die after doing the work."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._specs: dict[str, JobSpec] = {}
 
-    def register(self, name: str) -> Callable[[Handler], Handler]:
-        def decorator(handler: Handler) -> Handler:
-            if name in self._handlers and self._handlers[name] is not handler:
-                raise ValueError(f"job {name!r} is registered twice")
-            self._handlers[name] = handler
-            return handler
+    def add(self, job: JobSpec, handler: Handler) -> None:
+        known = self._specs.get(job.name)
+        if known is not None and (known is not job or self._handlers[job.name] is not handler):
+            raise ValueError(f"job {job.name!r} is registered twice")
+        self._specs[job.name] = job
+        self._handlers[job.name] = handler
 
-        return decorator
-
-    def add(self, name: str, handler: Handler) -> None:
-        self.register(name)(handler)
-
-    def get(self, name: str) -> Handler:
+    def get(self, job: JobSpec | str) -> Handler:
+        """The handler of a job, or of the name stored on a job's row."""
+        name = job.name if isinstance(job, JobSpec) else job
         try:
             return self._handlers[name]
         except KeyError:
             raise PermanentJobError(f"no handler for job {name!r}") from None
+
+    def has(self, job: JobSpec) -> bool:
+        return self._specs.get(job.name) is job
 
     def names(self) -> list[str]:
         return sorted(self._handlers)
@@ -81,26 +94,28 @@ class JobQueue:
 
     def enqueue(
         self,
-        name: str,
+        job: JobSpec,
         payload: dict[str, Any] | None = None,
         *,
         dedupe_key: str | None = None,
         delay: timedelta | None = None,
         max_attempts: int = 5,
     ) -> Job:
+        if not isinstance(job, JobSpec):
+            raise TypeError(f"enqueue takes a declared JobSpec, not {job!r}")
         if dedupe_key is not None:
             existing = self.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
             if existing is not None:
                 return existing
-        job = Job(
-            name=name,
+        row = Job(
+            name=job.name,
             payload=payload or {},
             dedupe_key=dedupe_key,
             run_after=utcnow() + (delay or timedelta(0)),
             max_attempts=max_attempts,
         )
-        self.session.add(job)
+        self.session.add(row)
         self.session.flush()
-        job_id = job.id
+        job_id = row.id
         after_commit(self.session, lambda: self.dispatcher.notify(job_id))
-        return job
+        return row

@@ -1,4 +1,4 @@
-"""Checking uploaded covers and re-encoding it as clean, metadata-free JPEGs at the sizes we serve."""
+"""Checking uploaded covers; an accepted one is re-encoded by `cover_jpeg` as the JPEGs we serve."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageOps
 
 from storefront.audio.inspect.sniff import KINDS, classify, hidden_kind, zip_at_end
 from storefront.audio.problems import Problem, display_name, format_bytes
+
+from .cover_jpeg import EncodingFailed, NormalisedArtwork, encode_cover
 
 __all__ = [
     "ArtworkLimits",
@@ -24,14 +26,12 @@ __all__ = [
     "NormalisedArtwork",
     "Problem",
     "inspect_artwork",
-    "make_derivatives",
     "normalise_artwork",
 ]
 
 _UNSUPPORTED = {"gif", "webp", "heic", "tiff", "bmp", "svg", "psd"}
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _MAX_SEGMENTS = 100_000
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 @dataclass(frozen=True)
@@ -65,22 +65,6 @@ class ArtworkReport:
     @property
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
-
-
-@dataclass(frozen=True)
-class NormalisedArtwork:
-    """What we store and serve: sRGB JPEGs with no metadata, square."""
-
-    master: bytes
-    side: int
-    derivatives: dict[int, bytes]  # square side in pixels -> JPEG bytes
-    sha256: str  # of `master`
-
-    def files(self, stem: str = "cover") -> dict[str, bytes]:
-        """Names a storage layer can use as they are: cover.jpg, cover-1200.jpg, ..."""
-        named = {f"{stem}.jpg": self.master}
-        named.update({f"{stem}-{side}.jpg": data for side, data in self.derivatives.items()})
-        return named
 
 
 @dataclass(frozen=True)
@@ -288,82 +272,6 @@ def _decode(data: bytes, name: str, limits: ArtworkLimits) -> Image.Image:
             return image  # a broken orientation tag is not worth refusing a cover over
 
 
-def _resizable(image: Image.Image) -> Image.Image:
-    """The picture in a mode Pillow resizes smoothly (L, RGB, RGBA or CMYK), keeping its colour profile."""
-    info = image.info
-    if image.mode in ("P", "PA", "LA", "La", "RGBa", "1") or "transparency" in info:
-        image = image.convert("RGBA")
-    elif image.mode.startswith("I") or image.mode == "F":
-        image = image.point(lambda v: v / 256).convert("L")  # 16-bit grey: scale, don't clip
-    elif image.mode not in ("L", "RGB", "RGBA", "CMYK"):
-        image = image.convert("RGB")
-    image.info = info
-    return image
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """RGB in sRGB, on white where the picture was transparent."""
-    if image.mode == "RGBA":
-        flat = Image.new("RGB", image.size, "white")
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
-    icc = image.info.get("icc_profile")
-    if icc:
-        try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
-            if converted is not None:
-                return converted
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # an unreadable profile: assume the common case, sRGB already
-    return image.convert("RGB")
-
-
-class EncodingFailed(Exception):
-    """Our JPEG encoder could not write the picture: a fault in processing, not in storage."""
-
-
-def _jpeg(image: Image.Image, quality: int, subsampling: int) -> bytes:
-    # Baseline with optimised Huffman tables: progressive saves little at these sizes and takes 4x as long.
-    # Optimising holds the whole output in one buffer Pillow sizes at a byte per pixel, too small for grain
-    # at full colour resolution ("Suspension not allowed here"); without it the encoder streams.
-    for optimize in (True, False):
-        out = io.BytesIO()
-        try:
-            image.save(out, format="JPEG", quality=quality, subsampling=subsampling, optimize=optimize)
-            return out.getvalue()
-        except (OSError, ValueError) as exc:
-            failure = exc
-    raise EncodingFailed(str(failure)) from failure
-
-
-def make_derivatives(master: Image.Image, sizes: tuple[int, ...], quality: int = 85) -> dict[int, bytes]:
-    """Smaller square JPEGs from the master picture; sizes larger than the master are left out."""
-    side = min(master.size)
-    return {
-        size: _jpeg(master.resize((size, size), Image.Resampling.LANCZOS), quality, 2)
-        for size in sizes
-        if size <= side
-    }
-
-
-def _normalise(image: Image.Image, limits: ArtworkLimits) -> NormalisedArtwork:
-    image = _resizable(image)
-    w, h = image.size
-    side = min(w, h)
-    box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
-    target = min(side, limits.master_side)
-    # Crop and shrink before converting colours, so the colour transform runs on at most master_side².
-    square = image.resize((target, target), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
-    square.info = image.info
-    rgb = _to_srgb(square)
-    master = _jpeg(rgb, limits.master_quality, 0)
-    derivatives = make_derivatives(rgb, limits.derivative_sizes, limits.derivative_quality)
-    return NormalisedArtwork(
-        master=master, side=target, derivatives=derivatives, sha256=hashlib.sha256(master).hexdigest()
-    )
-
-
 def _run(
     source: str | os.PathLike[str] | BinaryIO, filename: str, limits: ArtworkLimits, normalise: bool
 ) -> ArtworkResult:
@@ -393,7 +301,14 @@ def _run(
         if not normalise:
             return ArtworkResult(report, None)
         try:
-            return ArtworkResult(report, _normalise(image, limits))
+            artwork = encode_cover(
+                image,
+                master_side=limits.master_side,
+                master_quality=limits.master_quality,
+                derivative_sizes=limits.derivative_sizes,
+                derivative_quality=limits.derivative_quality,
+            )
+            return ArtworkResult(report, artwork)
         except EncodingFailed as exc:
             # The file passed every check and decoded: our conversion failed, not the file nor storage.
             raise _Rejected(

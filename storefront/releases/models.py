@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Artist, Label
 from ..db import Base, utcnow
+
+if TYPE_CHECKING:
+    from .uploads.pipeline import Whereabouts
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -200,3 +203,30 @@ class Upload(Base):
 
     release: Mapped[Release] = relationship()
     track: Mapped[Track | None] = relationship()
+    # Every change of `status`, oldest first: written only by `uploads.pipeline.move`.
+    transitions: Mapped[list[UploadTransition]] = relationship(
+        order_by=lambda: [UploadTransition.at, UploadTransition.id],
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def whereabouts(self) -> Whereabouts:
+        """Where the file is and why, as the artist's page, the curator's page and the sweep read it."""
+        from .uploads.pipeline import whereabouts
+
+        return whereabouts(self)
+
+
+class UploadTransition(Base):
+    """One move of an upload from one state to another, with the reason and the moment."""
+
+    __tablename__ = "upload_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), index=True)
+    # None for the first row: the upload was created in `to_status`.
+    from_status: Mapped[UploadStatus | None] = mapped_column(_enum(UploadStatus))
+    to_status: Mapped[UploadStatus] = mapped_column(_enum(UploadStatus))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,12 +10,9 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from typing import BinaryIO
 
 from .interfaces import (
     FILENAME_VARIABLE,
@@ -28,6 +25,19 @@ from .interfaces import (
     UploadTicket,
     validate_key,
 )
+from .tickets import (
+    MAX_PART_SIZE,
+    AlreadyReceived,
+    DownloadGrant,
+    KeyTooLong,
+    PartGrant,
+    PolicyViolation,
+    TransferTokens,
+    UnusableName,
+    UploadGrant,
+    UploadTooLarge,
+    UploadTooSmall,
+)
 
 _META_DIR = ".meta"
 _MULTIPART_DIR = ".multipart"
@@ -38,66 +48,10 @@ _RECEIVED_DIR = ".received"
 # Top-level names the backend keeps for itself; no object key may start with one of them.
 _RESERVED = frozenset({_META_DIR, _MULTIPART_DIR, _INCOMING_DIR, _HEALTH_PROBE, _RECEIVED_DIR})
 _CHUNK = 1024 * 1024
-# The same ceilings S3 has, so code that works here does not break on S3.
-MAX_EXPIRES_IN = 7 * 24 * 3600
-MAX_PART_SIZE = 5 * 1024**3
+# The same ceiling S3 has, so code that works here does not break on S3.
 MAX_KEY_BYTES = 1024
 # Most file systems take 255 bytes in one name; the metadata file adds ".json" to the object's.
 _MAX_NAME_BYTES = 250
-_SALTS = {"upload": "storage.upload", "download": "storage.download", "part": "storage.part"}
-
-
-class TokenRejected(PermissionError):
-    """A transfer token that is tampered with, expired, or made for another purpose."""
-
-
-class PolicyViolation(PermissionError):
-    """A browser upload that breaks its ticket's conditions (another content type)."""
-
-
-class UploadTooLarge(ValueError):
-    """More bytes than the ticket allows; nothing was kept."""
-
-
-class UploadTooSmall(ValueError):
-    """An empty upload, or a part shorter than its ticket says; nothing was kept."""
-
-
-class AlreadyReceived(PermissionError):
-    """An upload ticket used a second time: its upload has already arrived."""
-
-
-class KeyTooLong(ValueError):
-    """A form upload whose file name makes a key longer than S3 or this directory allows."""
-
-
-class UnusableName(ValueError):
-    """A form upload whose file name cannot be part of a key here (a `..` part, a backslash, NUL)."""
-
-
-@dataclass(frozen=True)
-class UploadGrant:
-    key: str
-    max_size: int
-    content_type: str
-    success_redirect: str | None = None
-
-
-@dataclass(frozen=True)
-class DownloadGrant:
-    key: str
-    filename: str | None
-    content_type: str | None
-    inline: bool
-
-
-@dataclass(frozen=True)
-class PartGrant:
-    key: str
-    upload_id: str
-    part_number: int
-    # The part's exact size when the ticket fixed one, so no part carries more than was declared.
-    size: int | None = None
 
 
 class LocalStorage:
@@ -120,11 +74,7 @@ class LocalStorage:
         if not secret_key:
             raise ValueError("LocalStorage needs a secret key to sign transfer tokens")
         self.root = Path(root).resolve()
-        self.url_prefix = url_prefix.rstrip("/")
-        self._clock = clock
-        self._serializers = {
-            purpose: URLSafeTimedSerializer(secret_key, salt=salt) for purpose, salt in _SALTS.items()
-        }
+        self.tokens = TransferTokens(secret_key, url_prefix=url_prefix, clock=clock)
 
     # -- paths -------------------------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
@@ -241,49 +191,15 @@ class LocalStorage:
                     except FileNotFoundError:
                         continue  # deleted while we walked
 
-    # -- transfer tokens -----------------------------------------------------------------------------------
-    def _sign(self, purpose: str, payload: dict[str, Any], expires_in: int) -> str:
-        if not 0 < expires_in <= MAX_EXPIRES_IN:
-            raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds")
-        token: str = self._serializers[purpose].dumps({**payload, "exp": self._clock() + expires_in})
-        return token
-
-    def _verify(self, purpose: str, token: str) -> dict[str, Any]:
-        try:
-            # The signed timestamp caps any token's life even if the clock we were given drifts.
-            payload = self._serializers[purpose].loads(token, max_age=MAX_EXPIRES_IN)
-        except BadSignature as exc:
-            raise TokenRejected("invalid token") from exc
-        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
-            raise TokenRejected("invalid token")
-        if payload["exp"] < self._clock():
-            raise TokenRejected("token has expired")
-        return payload
-
+    # -- transfer tokens: read back by the `/storage` endpoints ----------------------------------------------
     def read_upload_token(self, token: str) -> UploadGrant:
-        p = self._verify("upload", token)
-        return UploadGrant(
-            key=validate_key(p["key"]),
-            max_size=int(p["max"]),
-            content_type=str(p["type"]),
-            success_redirect=p.get("redirect"),
-        )
+        return self.tokens.read_upload(token)
 
     def read_download_token(self, token: str) -> DownloadGrant:
-        p = self._verify("download", token)
-        return DownloadGrant(
-            key=validate_key(p["key"]), filename=p["name"], content_type=p["type"], inline=p["inl"]
-        )
+        return self.tokens.read_download(token)
 
     def read_part_token(self, token: str) -> PartGrant:
-        p = self._verify("part", token)
-        size = p.get("size")
-        return PartGrant(
-            key=validate_key(p["key"]),
-            upload_id=str(p["up"]),
-            part_number=int(p["n"]),
-            size=int(size) if size is not None else None,
-        )
+        return self.tokens.read_part(token)
 
     # -- browser-direct transfers --------------------------------------------------------------------------
     def presign_upload(
@@ -296,19 +212,12 @@ class LocalStorage:
         success_redirect: str | None = None,
     ) -> UploadTicket:
         self._path(key)
-        if max_size < 1:
-            raise ValueError("max_size must be at least one byte")
-        payload: dict[str, Any] = {"key": key, "max": max_size, "type": content_type}
-        if success_redirect:
-            payload["redirect"] = success_redirect
-        token = self._sign("upload", payload, expires_in)
-        return UploadTicket(
-            url=f"{self.url_prefix}/upload",
-            fields={"token": token, "Content-Type": content_type},
-            key=key,
+        return self.tokens.upload_ticket(
+            key,
             max_size=max_size,
             content_type=content_type,
-            expires_at=datetime.fromtimestamp(self._clock() + expires_in, tz=UTC),
+            expires_in=expires_in,
+            success_redirect=success_redirect,
         )
 
     def landing_key(self, grant: UploadGrant, filename: str | None) -> str:
@@ -377,8 +286,9 @@ class LocalStorage:
         inline: bool = False,
     ) -> str:
         self._path(key)
-        payload = {"key": key, "name": filename, "type": content_type, "inl": inline}
-        return f"{self.url_prefix}/o/{self._sign('download', payload, expires_in)}"
+        return self.tokens.download_url(
+            key, expires_in=expires_in, filename=filename, content_type=content_type, inline=inline
+        )
 
     # -- multipart: parts are files in a per-upload directory, joined on completion -----------------------
     def _upload_dir(self, upload_id: str) -> Path:
@@ -407,15 +317,9 @@ class LocalStorage:
     def presign_part(
         self, key: str, upload_id: str, part_number: int, *, expires_in: int, size: int | None = None
     ) -> str:
-        if not 1 <= part_number <= 10000:
-            raise ValueError("part_number must be between 1 and 10000")
-        if size is not None and not 1 <= size <= MAX_PART_SIZE:
-            raise ValueError(f"size must be between 1 and {MAX_PART_SIZE} bytes")
+        url = self.tokens.part_url(key, upload_id, part_number, expires_in=expires_in, size=size)
         self._read_upload(key, upload_id)
-        payload: dict[str, Any] = {"key": key, "up": upload_id, "n": part_number}
-        if size is not None:
-            payload["size"] = size
-        return f"{self.url_prefix}/part/{self._sign('part', payload, expires_in)}"
+        return url
 
     def receive_part(self, grant: PartGrant, chunks: Iterable[bytes]) -> MultipartPart:
         """Store one part of a pending multipart upload; uploading a part again replaces it."""

@@ -12,18 +12,18 @@ from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, Mu
 from werkzeug.wrappers import Response as BaseResponse
 
 from .interfaces import InvalidKey
-from .local import (
+from .local import LocalStorage
+from .naming import add_query, content_disposition
+from .tickets import (
     MAX_PART_SIZE,
     AlreadyReceived,
     KeyTooLong,
-    LocalStorage,
     PolicyViolation,
     TokenRejected,
     UnusableName,
     UploadTooLarge,
     UploadTooSmall,
 )
-from .naming import add_query, content_disposition
 
 storage_blueprint = Blueprint("storage", __name__, url_prefix="/storage")
 

@@ -22,8 +22,8 @@ from ...storage.interfaces import FILENAME_VARIABLE, MultipartPart, ObjectStorag
 from ..models import Release, Track, Upload, UploadKind, UploadStatus
 from ..services import EDITABLE, ReleaseError, next_track_position
 from .names import MAX_STAGING_KEY, addressable, form_prefix, sent_name, shown_name
+from .pipeline import VALIDATE_JOB, begin, move
 
-VALIDATE_JOB = "releases.validate_upload"
 MULTIPART_THRESHOLD = 100 * 1024 * 1024
 PART_SIZE = 32 * 1024 * 1024
 TICKET_SECONDS = 3600
@@ -209,6 +209,7 @@ class UploadService:
         )
         self.session.add(upload)
         self.session.flush()
+        begin(upload, "a ticket was issued; the browser is sending the file")
         # The key fixes the artist and this upload; the random part keeps keys unguessable.
         upload.staging_key = f"staging/{release.artist_id}/{upload.id}/{secrets.token_hex(8)}"
         if size is None:
@@ -326,7 +327,7 @@ class UploadService:
             self._reject(upload, [{"code": "arrival", "message": problem, "advice": "Send the file again."}])
             return upload
         upload.size = info.size
-        upload.status = UploadStatus.VALIDATING
+        move(upload, UploadStatus.VALIDATING, "the file arrived; a job is checking it")
         upload.finalized_at = utcnow()
         self.queue.enqueue(VALIDATE_JOB, {"upload_id": upload.id}, dedupe_key=f"validate:{upload.id}:1")
         record_event(
@@ -368,7 +369,7 @@ class UploadService:
         return True
 
     def _reject(self, upload: Upload, problems: list[dict[str, str]]) -> None:
-        upload.status = UploadStatus.REJECTED
+        move(upload, UploadStatus.REJECTED, "refused on arrival: " + problems[0]["message"])
         upload.problems = problems
         upload.validated_at = utcnow()
         key = upload.staging_key
@@ -380,7 +381,7 @@ class UploadService:
             raise ReleaseError(
                 "Only a file whose check could not run can be retried; upload rejected files again."
             )
-        upload.status = UploadStatus.VALIDATING
+        move(upload, UploadStatus.VALIDATING, "the artist asked for the check to run again")
         upload.problems = []
         # No dedupe key: a second click finds the upload no longer failed, and the job checks the status.
         self.queue.enqueue(VALIDATE_JOB, {"upload_id": upload.id})

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ...storage.interfaces import ObjectStorage
 from ..models import Upload, UploadStatus
 from .names import addressable, form_prefix
+from .pipeline import move, whereabouts
 from .services import TICKET_SECONDS
 from .validation import KEEP_REPLACED
 
@@ -38,7 +39,7 @@ def sweep(
     session: Session, storage: ObjectStorage, *, now: datetime, dry_run: bool, grace: timedelta = GRACE
 ) -> SweepReport:
     report = SweepReport(dry_run)
-    uploads = list(session.scalars(select(Upload)))
+    uploads = list(session.scalars(select(Upload).options(selectinload(Upload.transitions))))
     live_staging = {u.staging_key for u in uploads if u.status in _LIVE_STAGING}
     # A plain form's file lands under its upload's prefix, named after itself, and the app learns the key
     # only when the artist confirms: until then anything under the prefix may be it.
@@ -77,13 +78,14 @@ def sweep(
 
     # Rows whose object is gone, or that were never finished.
     for u in uploads:
-        if u.status == UploadStatus.READY and u.final_key not in existing:
+        state = whereabouts(u).state
+        if state == UploadStatus.READY and u.final_key not in existing:
             report.note(
                 "missing_objects",
                 f"mark upload {u.id} ({u.original_filename}) failed: {u.final_key} is missing from storage",
             )
             if not dry_run:
-                u.status = UploadStatus.FAILED
+                move(u, UploadStatus.FAILED, f"the sweep found {u.final_key} missing from storage")
                 u.problems = [
                     {
                         "code": "missing",
@@ -91,14 +93,14 @@ def sweep(
                         "advice": "Upload the file again.",
                     }
                 ]
-        elif u.status == UploadStatus.AWAITING and _old(
+        elif state == UploadStatus.AWAITING and _old(
             u.created_at, now, timedelta(seconds=TICKET_SECONDS) + grace
         ):
             report.note(
                 "abandoned_uploads", f"close upload {u.id} ({u.original_filename}): it never finished"
             )
             if not dry_run:
-                u.status = UploadStatus.REJECTED
+                move(u, UploadStatus.REJECTED, "the sweep closed it: the file never finished uploading")
                 u.problems = [
                     {
                         "code": "abandoned",
@@ -111,7 +113,7 @@ def sweep(
                     if (key == u.staging_key or (prefix and key.startswith(prefix))) and addressable(key):
                         storage.delete(key)
         elif (
-            u.status in (UploadStatus.VALIDATING, UploadStatus.FAILED)
+            state in (UploadStatus.VALIDATING, UploadStatus.FAILED)
             and u.staging_key not in existing
             and _old(u.finalized_at, now, grace)
         ):
@@ -120,7 +122,7 @@ def sweep(
                 f"mark upload {u.id} ({u.original_filename}) rejected: its staged file is gone",
             )
             if not dry_run:
-                u.status = UploadStatus.REJECTED
+                move(u, UploadStatus.REJECTED, "the sweep found its staged file gone")
                 u.problems = [
                     {
                         "code": "missing",

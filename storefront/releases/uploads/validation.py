@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from ...audio.inspect.probe import inspect_master
 from ...db import after_commit, utcnow
-from ...jobs.interfaces import JobQueue, JobRegistry
+from ...jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ...jobs.runner import JobContext
 from ...storage.interfaces import ObjectStorage
 from ..artwork import normalise_artwork
 from ..models import Upload, UploadKind, UploadStatus
-from .services import VALIDATE_JOB
+from .pipeline import PROCESS_JOB, SCREEN_JOB, VALIDATE_JOB, move
 
 MASTER_TYPES = {
     "FLAC": ("audio/flac", ".flac"),
@@ -36,10 +36,10 @@ _CHUNK = 1024 * 1024
 GIVE_UP_AFTER = 5
 # How long a replaced file is kept, so a refused replacement can give way to it again.
 KEEP_REPLACED = timedelta(days=30)
-# Work that follows a file's acceptance, run when the room that does it is installed (registered).
-FOLLOW_UPS = {
-    UploadKind.MASTER: ("provenance.screen_upload", "audio.process_master"),
-    UploadKind.ARTWORK: ("provenance.screen_upload",),
+# Work that follows a file's acceptance; start-up refuses to go on while any of it has no handler.
+FOLLOW_UPS: Mapping[UploadKind, tuple[JobSpec, ...]] = {
+    UploadKind.MASTER: (SCREEN_JOB, PROCESS_JOB),
+    UploadKind.ARTWORK: (SCREEN_JOB,),
     UploadKind.EVIDENCE: (),
 }
 
@@ -107,8 +107,8 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
             with database.transaction() as session:
                 failed = session.get(Upload, upload_id)
                 if failed is not None and failed.status == UploadStatus.VALIDATING:
-                    failed.status = UploadStatus.FAILED
                     failed.problems = [_failure_problem(name, exc)]
+                    move(failed, UploadStatus.FAILED, failed.problems[0]["message"])
             return
         raise
     with database.transaction() as session:
@@ -117,23 +117,23 @@ def validate_upload(context: JobContext, payload: dict[str, Any]) -> None:
             return
         upload.validated_at = utcnow()
         if outcome["problems"]:
-            upload.status = UploadStatus.REJECTED
             upload.problems = outcome["problems"]
+            move(upload, UploadStatus.REJECTED, "refused by the check: " + upload.problems[0]["message"])
             for key in outcome["written"]:
                 after_commit(session, partial(storage.delete, key))
         else:
             if upload.kind != UploadKind.EVIDENCE:
                 _replace_older(session, storage, upload)
-            upload.status = UploadStatus.READY
+            move(upload, UploadStatus.READY, "checked and accepted; moved to its final place")
             upload.final_key = outcome["final_key"]
             upload.sha256 = outcome["sha256"]
             upload.size = outcome["size"]
             upload.info = outcome["info"]
             upload.problems = []
             queue = JobQueue(session, context.services.jobs)
-            # Every name is known to be registered: check_follow_ups refused to start otherwise.
-            for name in FOLLOW_UPS[upload.kind]:
-                queue.enqueue(name, {"upload_id": upload.id}, dedupe_key=f"{name}:{upload.id}")
+            # Every follow-up is known to be registered: check_follow_ups refused to start otherwise.
+            for job in FOLLOW_UPS[upload.kind]:
+                queue.enqueue(job, {"upload_id": upload.id}, dedupe_key=f"{job.name}:{upload.id}")
         after_commit(session, lambda: storage.delete(staging))
 
 
@@ -151,7 +151,7 @@ def _replace_older(session: Any, storage: ObjectStorage, upload: Upload) -> None
     if upload.kind == UploadKind.MASTER:
         stmt = stmt.where(Upload.track_id == upload.track_id)
     for older in session.scalars(stmt):
-        older.status = UploadStatus.REPLACED
+        move(older, UploadStatus.REPLACED, f"replaced by a newer file (upload {upload.id})")
 
 
 def restore_replaced(session: Any, storage: ObjectStorage, refused: Upload) -> Upload | None:
@@ -167,7 +167,7 @@ def restore_replaced(session: Any, storage: ObjectStorage, refused: Upload) -> U
     previous: Upload | None = session.scalars(stmt.order_by(Upload.id.desc()).limit(1)).first()
     if previous is None or not previous.final_key or not storage.exists(previous.final_key):
         return None
-    previous.status = UploadStatus.READY
+    move(previous, UploadStatus.READY, f"back in place: its replacement (upload {refused.id}) was refused")
     return previous
 
 
@@ -256,16 +256,15 @@ def register_jobs(registry: JobRegistry) -> None:
 
 
 def check_follow_ups(
-    registry: JobRegistry, follow_ups: Mapping[UploadKind, tuple[str, ...]] = FOLLOW_UPS
+    registry: JobRegistry, follow_ups: Mapping[UploadKind, tuple[JobSpec, ...]] = FOLLOW_UPS
 ) -> None:
     """Refuse to start when work that must follow a file's acceptance has no handler: otherwise files
     would go on unscreened (or unprocessed) without anyone being told."""
-    known = set(registry.names())
     missing = {
-        name: sorted(kind.value for kind, names in follow_ups.items() if name in names)
-        for names in follow_ups.values()
-        for name in names
-        if name not in known
+        job.name: sorted(kind.value for kind, jobs in follow_ups.items() if job in jobs)
+        for jobs in follow_ups.values()
+        for job in jobs
+        if not registry.has(job)
     }
     if missing:
         listed = "; ".join(

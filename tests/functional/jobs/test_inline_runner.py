@@ -11,10 +11,16 @@ from sqlalchemy import select
 from storefront.db import commit, rollback, utcnow
 from storefront.events import AuditEvent, record_event
 from storefront.jobs.inline import InlineDispatcher
-from storefront.jobs.interfaces import JobQueue, PermanentJobError
+from storefront.jobs.interfaces import JobQueue, JobSpec, PermanentJobError
 from storefront.jobs.models import Job, JobStatus
 from storefront.jobs.runner import ClaimResult, JobExecutor
 from tests.helpers import ManualClock, fresh, wait_until
+
+RECORD = JobSpec("test.record")
+RESUME = JobSpec("test.resume")
+SLOW = JobSpec("test.slow")
+DELIVER = JobSpec("test.deliver")
+UNREGISTERED = JobSpec("no.such.job")
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def ran(platform):
             failures["left"] -= 1
             raise RuntimeError("transient trouble")
 
-    platform.registry.add("test.record", handler)
+    platform.registry.add(RECORD, handler)
     return calls, failures
 
 
@@ -43,14 +49,14 @@ def test_a_job_runs_only_after_its_transaction_commits(platform, ran):
     calls, _ = ran
     dispatcher = _manual(platform)
     with platform.database.session(write=True) as session:
-        JobQueue(session, dispatcher).enqueue("test.record", {"n": 1})
+        JobQueue(session, dispatcher).enqueue(RECORD, {"n": 1})
         assert dispatcher.drain() == 0  # not committed: invisible to the runner
         rollback(session)
     assert dispatcher.drain() == 0 and calls == []
 
     eager = InlineDispatcher(platform.executor, mode="eager")
     with platform.database.session(write=True) as session:
-        JobQueue(session, eager).enqueue("test.record", {"n": 2})
+        JobQueue(session, eager).enqueue(RECORD, {"n": 2})
         assert calls == []
         commit(session)
     assert calls == [{"payload": {"n": 2}, "attempt": 1}]
@@ -60,8 +66,8 @@ def test_dedupe_key_makes_one_job(platform, db, ran):
     dispatcher = _manual(platform)
     with platform.database.transaction() as session:
         queue = JobQueue(session, dispatcher)
-        first = queue.enqueue("test.record", {"n": 1}, dedupe_key="same")
-        second = queue.enqueue("test.record", {"n": 1}, dedupe_key="same")
+        first = queue.enqueue(RECORD, {"n": 1}, dedupe_key="same")
+        second = queue.enqueue(RECORD, {"n": 1}, dedupe_key="same")
         assert first.id == second.id
     assert len(fresh(db).scalars(select(Job)).all()) == 1
 
@@ -72,7 +78,7 @@ def test_failures_are_retried_with_backoff_then_given_up(platform, db, ran):
     platform.executor.backoff_base = 0.0  # retry at once, to keep the test short
     dispatcher = _manual(platform)
     with platform.database.transaction() as session:
-        job = JobQueue(session, dispatcher).enqueue("test.record", {}, max_attempts=3)
+        job = JobQueue(session, dispatcher).enqueue(RECORD, {}, max_attempts=3)
     dispatcher.drain()
     stored = fresh(db).get(Job, job.id)
     assert stored.status == JobStatus.FAILED and stored.attempts == 3
@@ -91,7 +97,7 @@ def test_backoff_delays_the_next_attempt(platform, db, ran):
     failures["left"] = 1
     dispatcher = _manual(platform)
     with platform.database.transaction() as session:
-        job = JobQueue(session, dispatcher).enqueue("test.record", {})
+        job = JobQueue(session, dispatcher).enqueue(RECORD, {})
     assert dispatcher.drain() == 1
     stored = fresh(db).get(Job, job.id)
     assert stored.status == JobStatus.QUEUED and stored.run_after > utcnow()
@@ -102,8 +108,8 @@ def test_permanent_errors_and_unknown_jobs_fail_at_once(platform, db, ran):
     dispatcher = _manual(platform)
     with platform.database.transaction() as session:
         queue = JobQueue(session, dispatcher)
-        hopeless = queue.enqueue("test.record", {"permanent": True})
-        unknown = queue.enqueue("no.such.job", {})
+        hopeless = queue.enqueue(RECORD, {"permanent": True})
+        unknown = queue.enqueue(UNREGISTERED, {})
     dispatcher.drain()
     fresh(db)
     assert db.get(Job, hopeless.id).status == JobStatus.FAILED and db.get(Job, hopeless.id).attempts == 1
@@ -118,12 +124,12 @@ def test_a_job_left_running_by_a_dead_process_is_resumed(platform, db):
         calls.append({"payload": payload, "attempt": context.attempt})
         ran.set()
 
-    platform.registry.add("test.resume", handler)
+    platform.registry.add(RESUME, handler)
     with platform.database.transaction() as session:
         # What a crash mid-job leaves behind: running, with a lease that nobody renews.
         session.add(
             Job(
-                name="test.resume",
+                name=RESUME.name,
                 payload={"n": 7},
                 status=JobStatus.RUNNING,
                 attempts=1,
@@ -149,9 +155,9 @@ def test_a_live_lease_keeps_other_workers_out(platform, db):
         started.set()
         release.wait(120)
 
-    platform.registry.add("test.slow", slow)
+    platform.registry.add(SLOW, slow)
     with platform.database.transaction() as session:
-        job = JobQueue(session, _manual(platform)).enqueue("test.slow", {})
+        job = JobQueue(session, _manual(platform)).enqueue(SLOW, {})
     clock = ManualClock()
     lease = timedelta(seconds=60)
     executor = JobExecutor(
@@ -181,7 +187,7 @@ def test_a_worker_that_lost_its_lease_cannot_finish_the_job_again(platform, db, 
     """Worker A stalls past its lease (a long pause, a partition that stopped its heartbeat); worker B takes
     the job over and finishes it. Whatever A does when it wakes up, B's outcome stands."""
     with platform.database.transaction() as session:
-        job = JobQueue(session, _manual(platform)).enqueue("test.deliver", {})
+        job = JobQueue(session, _manual(platform)).enqueue(DELIVER, {})
     clock = ManualClock()  # from now on, the time as the workers see it
     lease = timedelta(seconds=60)
 
@@ -212,7 +218,7 @@ def test_a_worker_that_lost_its_lease_cannot_finish_the_job_again(platform, db, 
                 data={"by": context.owner},
             )
 
-    platform.registry.add("test.deliver", deliver)
+    platform.registry.add(DELIVER, deliver)
     outcomes["a"] = worker_a.run(job.id, "worker-a")
 
     assert outcomes == {"a": ClaimResult.LOST, "b": ClaimResult.CLAIMED}
@@ -250,7 +256,7 @@ def test_a_job_that_kills_its_worker_every_time_ends_failed(platform, db, ran):
     with platform.database.transaction() as session:
         session.add(
             Job(
-                name="test.record",
+                name=RECORD.name,
                 payload={},
                 status=JobStatus.RUNNING,
                 attempts=5,
@@ -263,3 +269,14 @@ def test_a_job_that_kills_its_worker_every_time_ends_failed(platform, db, ran):
     job = fresh(db).scalar(select(Job))
     assert job.status == JobStatus.FAILED and "on every attempt" in job.last_error
     assert calls == []
+
+
+def test_jobs_are_enqueued_by_their_declaration_never_by_name(platform):
+    with platform.database.session(write=True) as session:
+        with pytest.raises(TypeError, match="declared JobSpec"):
+            JobQueue(session, _manual(platform)).enqueue("test.record", {})  # type: ignore[arg-type]
+        rollback(session)
+    impostor = JobSpec(RECORD.name)  # a second declaration of a name already taken
+    platform.registry.add(RECORD, lambda context, payload: None)
+    with pytest.raises(ValueError, match="registered twice"):
+        platform.registry.add(impostor, lambda context, payload: None)

@@ -17,12 +17,12 @@ from storefront.db import rollback
 from storefront.events import AuditEvent
 from storefront.jobs.celery import QUEUE, CeleryDispatcher
 from storefront.jobs.inline import InlineDispatcher
-from storefront.jobs.interfaces import JobQueue
+from storefront.jobs.interfaces import JobQueue, JobSpec
 from storefront.jobs.models import Job, JobStatus
 from storefront.mail.models import MessageStatus, OutboundMessage
 from storefront.mail.services import MailService
 from tests.helpers import call_with_bound, fresh, wait_until
-from tests.integration.jobs.worker_app import OUTPUT_TAG
+from tests.integration.jobs.worker_app import ALWAYS_FAILS, OUTPUT_TAG, SLOW_WRITE
 
 # Short timings so that a worker's death is noticed within seconds, not the production minutes.
 LEASE = 3.0
@@ -55,18 +55,18 @@ def wait_for(db, job_id: int, condition: Callable[[Job], bool], *workers, bound:
         time.sleep(0.1)
 
 
-def _enqueue(platform, dispatcher, name: str, payload: dict, **options) -> int:
+def _enqueue(platform, dispatcher, job: JobSpec, payload: dict, **options) -> int:
     with platform.database.transaction() as session:
-        job = JobQueue(session, dispatcher).enqueue(name, payload, **options)
+        job = JobQueue(session, dispatcher).enqueue(job, payload, **options)
     return job.id
 
 
 def test_a_job_is_published_only_after_its_transaction_commits(platform, dispatcher, broker):
     with platform.database.session(write=True) as session:
-        JobQueue(session, dispatcher).enqueue("test.slow_write", {})
+        JobQueue(session, dispatcher).enqueue(SLOW_WRITE, {})
         rollback(session)
     assert broker.client.llen(QUEUE) == 0
-    _enqueue(platform, dispatcher, "test.slow_write", {})
+    _enqueue(platform, dispatcher, SLOW_WRITE, {})
     assert broker.client.llen(QUEUE) == 1
 
 
@@ -99,7 +99,7 @@ def test_a_job_whose_worker_is_killed_is_finished_once_by_another(
     platform, db, dispatcher, start_worker, job_output, redelivery, timings
 ):
     timings = {"lease": LEASE, **timings}
-    job_id = _enqueue(platform, dispatcher, "test.slow_write", {"seconds": 4})
+    job_id = _enqueue(platform, dispatcher, SLOW_WRITE, {"seconds": 4})
     first = start_worker(**timings)
     wait_for(db, job_id, lambda j: j.status == JobStatus.RUNNING, first)
     wait_until(lambda: _runs(job_output, job_id), what="the handler to begin its work")
@@ -133,7 +133,7 @@ def test_a_pool_child_killed_mid_job_gives_its_message_back(
     # The parent survives and sees its child die: the message is rejected back to the queue at once
     # (reject_on_worker_lost), and waits out the dead child's lease before it can claim the job.
     worker = start_worker(lease=LEASE, visibility=3600, sweep=3600, concurrency=2)
-    job_id = _enqueue(platform, dispatcher, "test.slow_write", {"seconds": 3})
+    job_id = _enqueue(platform, dispatcher, SLOW_WRITE, {"seconds": 3})
 
     def begun() -> bool:
         assert worker.alive(), worker.output()
@@ -150,7 +150,7 @@ def test_a_pool_child_killed_mid_job_gives_its_message_back(
 @pytest.mark.slow
 def test_a_failing_job_is_retried_with_backoff_then_fails(platform, db, dispatcher, start_worker, job_output):
     worker = start_worker(lease=LEASE, backoff=0.5, sweep=3600)
-    job_id = _enqueue(platform, dispatcher, "test.always_fails", {}, max_attempts=3)
+    job_id = _enqueue(platform, dispatcher, ALWAYS_FAILS, {}, max_attempts=3)
     job = wait_for(db, job_id, lambda j: j.status == JobStatus.FAILED, worker)
     assert job.attempts == 3 and "the test job fails every time" in job.last_error
     times = [run[3] for run in _runs(job_output, job_id)]
@@ -163,7 +163,7 @@ def test_a_failing_job_is_retried_with_backoff_then_fails(platform, db, dispatch
 @pytest.mark.slow
 def test_a_job_whose_notification_was_lost_is_found_by_the_sweep(platform, db, start_worker, broker):
     # A commit while the broker was down: the row exists, no message does.
-    job_id = _enqueue(platform, InlineDispatcher(platform.executor, mode="manual"), "test.slow_write", {})
+    job_id = _enqueue(platform, InlineDispatcher(platform.executor, mode="manual"), SLOW_WRITE, {})
     assert broker.client.llen(QUEUE) == 0
     worker = start_worker(sweep=1, sweep_grace=1)
     job = wait_for(db, job_id, lambda j: j.status == JobStatus.DONE, worker)

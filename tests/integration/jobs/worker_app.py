@@ -15,9 +15,12 @@ from storefront.config import Settings
 from storefront.container import Platform
 from storefront.events import AuditEvent, record_event
 from storefront.jobs.celery import CeleryDispatcher
+from storefront.jobs.interfaces import JobSpec
 from storefront.jobs.runner import JobContext
 
 OUTPUT_TAG = "test_job:output"
+SLOW_WRITE = JobSpec("test.slow_write")
+ALWAYS_FAILS = JobSpec("test.always_fails")
 
 
 def _seconds(name: str, default: float) -> float:
@@ -76,6 +79,6 @@ def create_app() -> Flask:
         sweep_seconds=_seconds("TEST_WORKER_SWEEP", 30),
         sweep_grace_seconds=_seconds("TEST_WORKER_SWEEP_GRACE", 60),
     )
-    platform.registry.add("test.slow_write", slow_write)
-    platform.registry.add("test.always_fails", always_fails)
+    platform.registry.add(SLOW_WRITE, slow_write)
+    platform.registry.add(ALWAYS_FAILS, always_fails)
     return app

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from storefront.audio.problems import Problem
-from storefront.releases.artwork import ArtworkLimits, inspect_artwork, make_derivatives, normalise_artwork
+from storefront.releases.artwork import ArtworkLimits, inspect_artwork, normalise_artwork
+from storefront.releases.cover_jpeg import make_derivatives
 from tests.factories.hostile import artwork_image, jpeg_bytes, png_bytes, png_chunk
 
 
@@ -152,7 +153,7 @@ def test_a_grainy_cover_is_processed_not_refused() -> None:
 
 
 def test_an_encoder_failure_is_reported_as_ours(tmp_path: Path) -> None:
-    from storefront.releases.artwork import EncodingFailed, _jpeg
+    from storefront.releases.cover_jpeg import EncodingFailed, _jpeg
 
     with pytest.raises(EncodingFailed):
         _jpeg(Image.new("RGBA", (8, 8)), 90, 0)  # JPEG has no alpha channel: the encoder refuses

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from storefront.storage.interfaces import InvalidKey, MultipartPart
-from storefront.storage.local import (
-    InvalidPart,
-    LocalStorage,
+from storefront.storage.local import InvalidPart, LocalStorage
+from storefront.storage.tickets import (
     PartGrant,
     PolicyViolation,
     TokenRejected,
