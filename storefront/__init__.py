@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .web import errors, headers
     from .web.access import enforce
     from .web.inputs import IdConverter, refuse_malformed_json
+    from .web.services import find_service
 
     settings = settings or Settings.from_env()
     settings.validate()
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, platform.database)
     csrf.init_app(app)
     _register_jobs(platform)
+    _register_services(app, platform)
     _register_blueprints(app)
 
     csp = headers.content_security_policy(_storage_origins(settings))
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if uid is None:
             return
         # The cookie only names a session; whether it is still open is decided here, on the server.
-        found = SessionService(db.get_session()).find(session.get("sid"))
+        found = find_service(SessionService).find(session.get("sid"))
         user = found.user if found is not None and found.user_id == uid else None
         if user is None or not user.is_active or session.get("av") != user.auth_version:
             session.clear()
@@ -92,13 +94,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.context_processor
     def _globals() -> dict[str, object]:
-        from .curation.waiting import waiting_for
+        from .curation.context import navigation
 
         user = g.get("user")
         return {
-            "current_user": g.get("user"),
-            # What waits for a curator or label staff, counted only when the navigation asks for it.
-            "waiting": waiting_for(db.get_session(), user) if user is not None else None,
+            "current_user": user,
+            # Every page's navigation: the signed-in person's releases and what waits for them, as counts.
+            "waiting": navigation(db.get_session(), user) if user is not None else None,
             "payments_sandbox": platform.payments.is_sandbox,
             "settings": settings,
         }
@@ -133,11 +135,10 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .attestations.views import bp as provenance_bp
     from .catalog.views import bp as catalog_bp
+    from .curation.dashboard import bp as dashboard_bp
     from .curation.views import bp as curation_bp
-    from .curation.views import review_state
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
-    from .releases.dashboard import bp as dashboard_bp
     from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
     from .tdm.views import bp as tdm_bp
@@ -158,7 +159,6 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(provenance_bp)
     app.register_blueprint(media_bp)
-    app.add_template_global(review_state)
     try:
         from .storage.views import storage_blueprint
     except ImportError:
@@ -171,6 +171,22 @@ def _register_blueprints(app: Flask) -> None:
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith(storage_blueprint.name + "."):
             access(PUBLIC)(view)
+
+
+def _register_services(app: Flask, platform: object) -> None:
+    """Every room's service factories, in one registry a view asks with `find_service`."""
+    from . import accounts, attestations, curation, health, mail, media, releases
+    from .container import Platform
+    from .container import register_services as register_platform
+    from .web.services import EXTENSION, ServiceRegistry
+
+    assert isinstance(platform, Platform)
+    registry = ServiceRegistry()
+    register_platform(registry, platform)
+    # Releases before the rooms that add their panels to its workspace.
+    for room in (mail, accounts, releases, attestations, curation, media, health):
+        room.register_services(registry)
+    app.extensions[EXTENSION] = registry
 
 
 def _register_jobs(platform: object) -> None:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from .media.workshop import Workshop
-    from .screening.catalog import FarmRules
+    from .audio.workshop import Workshop
 
 PREFIX = "STOREFRONT_"
 # Only for development; production refuses to start with it.
@@ -26,6 +25,19 @@ class ConfigError(RuntimeError):
 
 # Field metadata of settings that have no environment variable.
 _IN_CODE = {"env": False}
+
+
+@dataclass(frozen=True)
+class FarmRules:
+    """Thresholds of screening's content-farm signals; a deployment or a test may give its own."""
+
+    new_account_days: float = 7.0
+    burst_hours: float = 24.0
+    # An album or two in a day is ordinary; a new account with more than this is not.
+    burst_masters: int = 20
+    duration_days: float = 30.0
+    duration_tolerance_seconds: float = 1.0
+    same_duration_masters: int = 5
 
 
 @dataclass(frozen=True)

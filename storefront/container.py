@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .accounts.credentials import Passwords, Tokens
 from .accounts.identity.website import WebsiteFetcher
 from .config import ConfigError, Settings
 from .db import Database
-from .health.cache import ProbeCache
 from .jobs.interfaces import JobDispatcher, JobRegistry
 from .jobs.runner import JobExecutor
 from .mail.interfaces import MailTransport
@@ -19,9 +18,10 @@ from .payments.interfaces import PaymentGateway
 from .storage.interfaces import ObjectStorage
 from .web.ratelimit import RateLimiter
 from .web.ratelimit import build_storage as build_limit_storage
+from .web.services import ServiceRegistry
 
 if TYPE_CHECKING:
-    from .screening.catalog import Fingerprinter
+    from .screening.interfaces import Fingerprinter, MusicDetector
 
 
 @dataclass
@@ -38,10 +38,10 @@ class Platform:
     tokens: Tokens
     limiter: RateLimiter
     fingerprinter: Fingerprinter
-    # Component status as last probed, shared by public /healthz requests for a few seconds.
-    health: ProbeCache[dict[str, dict[str, Any]]]
     # Reads an artist's website for the identity check; tests give one that may reach 127.0.0.1.
     website_fetcher: WebsiteFetcher = field(default_factory=WebsiteFetcher)
+    # An AI-music classifier whose score screening shows as one more signal; none ships with Velvet.
+    music_detector: MusicDetector | None = None
 
 
 def build_storage(settings: Settings) -> ObjectStorage:
@@ -145,7 +145,24 @@ def build_platform(settings: Settings) -> Platform:
             build_limit_storage(settings.resolved_rate_limit_storage_url), limit=count, window=window
         ),
         fingerprinter=fingerprinter,
-        health=ProbeCache(),
     )
     executor.services = platform
     return platform
+
+
+def register_services(registry: ServiceRegistry, platform: Platform) -> None:
+    """The platform's parts as services, each read from the platform when a request first asks for it."""
+    from .jobs.interfaces import JobQueue
+    from .screening.interfaces import ScreeningPlatform
+
+    registry.register(Platform, lambda _: platform)
+    registry.register(ScreeningPlatform, lambda _: platform)
+    registry.register(Settings, lambda _: platform.settings)
+    registry.register(ObjectStorage, lambda _: platform.storage)
+    registry.register(PaymentGateway, lambda _: platform.payments)
+    registry.register(JobDispatcher, lambda _: platform.jobs)
+    registry.register(Passwords, lambda _: platform.passwords)
+    registry.register(Tokens, lambda _: platform.tokens)
+    registry.register(RateLimiter, lambda _: platform.limiter)
+    registry.register(WebsiteFetcher, lambda _: platform.website_fetcher)
+    registry.register(JobQueue, lambda services: JobQueue(services.session, platform.jobs))

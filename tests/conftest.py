@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from storefront.cli.database import upgrade
 from storefront.config import Settings
 from storefront.container import Platform
 from storefront.models import metadata
+from storefront.web.services import registry_of
 from tests.helpers import WebClient
 
 pytest_plugins = ["tests.services.seaweedfs"]
@@ -101,6 +102,21 @@ def app(make_app: Any) -> Flask:
 def platform(app: Flask) -> Platform:
     found: Platform = app.extensions["storefront"]
     return found
+
+
+@pytest.fixture
+def override_service(app: Flask) -> Iterator[Callable[[Any, Any], None]]:
+    """Give the app's requests `value` wherever a view asks `find_service(key)`, for this test only:
+    `override_service(ObjectStorage, FaultyStorage(...))`. Every other service is built as usual."""
+    registry = registry_of(app)
+    replaced: list[tuple[Any, Any]] = []
+
+    def override(key: Any, value: Any) -> None:
+        replaced.append((key, registry.override(key, lambda _services: value)))
+
+    yield override
+    for key, previous in reversed(replaced):
+        registry.restore(key, previous)
 
 
 @pytest.fixture

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..db import get_session, utcnow
-from ..web.access import (
-    ARTIST_MEMBER,
-    ARTIST_OWNER,
-    LABEL_OWNER,
-    LABEL_STAFF,
-    PUBLIC,
-    VERIFIED,
-    access,
-    current_user,
-)
-from ..web.context import actor, profile_service
+from ..db import utcnow
+from ..web.access import PUBLIC, VERIFIED, Rule, access
+from ..web.services import find_service
+from .access import ARTIST_MEMBER, ARTIST_OWNER, LABEL_OWNER, LABEL_STAFF, current_user
+from .actor import actor
 from .forms import ConfirmForm, InviteForm, MemberRoleForm, ProfileForm, RosterForm
 from .memberships import MembershipService
 from .models import Artist, Label, MemberRole, RosterLink
+from .profiles import ProfileService
 from .services import AccountError
 from .views import _field_error
 
 bp = Blueprint("profiles", __name__)
 ViewResult = Response | str | tuple[str, int]
-
-
-def membership_service() -> MembershipService:
-    return MembershipService(get_session())
 
 
 def _kind_of(profile: Artist | Label) -> str:
@@ -43,7 +33,7 @@ def _new(kind: str) -> ViewResult:
     form = ProfileForm()
     if request.method == "POST":
         if form.validate():
-            service = profile_service()
+            service = find_service(ProfileService)
             create = service.create_artist if kind == "artist" else service.create_label
             try:
                 profile = create(
@@ -74,7 +64,7 @@ def _edit(profile: Artist | Label) -> ViewResult:
         upload = form.avatar.data
         avatar = upload.stream if upload is not None and upload.filename else None
         try:
-            profile_service().update_profile(
+            find_service(ProfileService).update_profile(
                 profile,
                 actor(),
                 name=form.name.data,
@@ -96,7 +86,7 @@ def _members(
     profile: Artist | Label, *, invite_form: InviteForm | None = None, status: int = 200
 ) -> ViewResult:
     kind = _kind_of(profile)
-    service = profile_service()
+    service = find_service(ProfileService)
     members = profile.members if isinstance(profile, Artist) else profile.staff
     user = current_user()
     is_owner = any(m.user_id == user.id and m.role == MemberRole.OWNER for m in members) if user else False
@@ -123,7 +113,7 @@ def _invite(profile: Artist | Label) -> ViewResult:
     assert user is not None
     if form.validate():
         try:
-            profile_service().invite(profile, actor(), user, form.email.data)
+            find_service(ProfileService).invite(profile, actor(), user, form.email.data)
         except AccountError as error:
             _field_error(form, error)
         else:
@@ -138,7 +128,7 @@ def _set_role(profile: Artist | Label) -> ViewResult:
     if form.validate():
         role = None if form.role.data == "remove" else MemberRole(form.role.data)
         try:
-            membership_service().set_member_role(profile, int(form.user_id.data), role, actor())
+            find_service(MembershipService).set_member_role(profile, int(form.user_id.data), role, actor())
         except (AccountError, ValueError) as error:
             flash(getattr(error, "message", "That member could not be changed."), "error")
             return _members(profile, status=422)
@@ -149,7 +139,7 @@ def _set_role(profile: Artist | Label) -> ViewResult:
 def _revoke(profile: Artist | Label, invitation_id: int) -> ViewResult:
     if ConfirmForm().validate():
         try:
-            profile_service().revoke_invitation(profile, invitation_id, actor())
+            find_service(ProfileService).revoke_invitation(profile, invitation_id, actor())
         except AccountError as error:
             flash(error.message, "error")
             return _members(profile, status=422)
@@ -159,7 +149,7 @@ def _revoke(profile: Artist | Label, invitation_id: int) -> ViewResult:
 
 def _roster_propose(profile: Artist | Label) -> ViewResult:
     form = RosterForm()
-    service = profile_service()
+    service = find_service(ProfileService)
     if not form.validate():
         return _members(profile, status=422)
     other_slug = (form.slug.data or "").strip().lower()
@@ -170,7 +160,7 @@ def _roster_propose(profile: Artist | Label) -> ViewResult:
         flash(f"No {'artist' if by_label else 'label'} has the address “{other_slug}”.", "error")
         return _members(profile, status=422)
     other = artist if by_label else label
-    link = membership_service().propose_roster(label, artist, actor(), by_label=by_label)
+    link = find_service(MembershipService).propose_roster(label, artist, actor(), by_label=by_label)
     flash(
         f"{artist.name} is on {label.name}'s roster."
         if link.status.value == "active"
@@ -190,7 +180,7 @@ def _roster_link(profile: Artist | Label, link_id: int) -> RosterLink:
 def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
     link = _roster_link(profile, link_id)
     if ConfirmForm().validate():
-        membership_service().propose_roster(
+        find_service(MembershipService).propose_roster(
             link.label, link.artist, actor(), by_label=isinstance(profile, Label)
         )
         flash("Roster updated.", "success")
@@ -200,7 +190,7 @@ def _roster_accept(profile: Artist | Label, link_id: int) -> ViewResult:
 def _roster_end(profile: Artist | Label, link_id: int) -> ViewResult:
     link = _roster_link(profile, link_id)
     if ConfirmForm().validate():
-        membership_service().end_roster(link, actor(), by_label=isinstance(profile, Label))
+        find_service(MembershipService).end_roster(link, actor(), by_label=isinstance(profile, Label))
         flash("Roster link ended.", "success")
     return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
 
@@ -218,45 +208,34 @@ def label_new() -> ViewResult:
     return _new("label")
 
 
-def _routes(kind: str, member_rule: Any, owner_rule: Any) -> None:
+def _profile_view(kind: str, endpoint: str, action: Any) -> Any:
+    """The view for one action: the profile rule hands it the artist or label as `artist` or `label`."""
+
+    def view(**view_args: Any) -> ViewResult:
+        profile: Artist | Label = view_args.pop(kind)
+        result: ViewResult = action(profile, **view_args)
+        return result
+
+    view.__name__ = endpoint
+    return view
+
+
+def _routes(kind: str, member_rule: Rule, owner_rule: Rule) -> None:
     base = f"/{kind}s/<slug>"
-
-    def profile() -> Artist | Label:
-        found: Artist | Label = getattr(g, kind)
-        return found
-
-    views: list[tuple[str, str, list[str], Any, Any]] = [
-        ("edit", "/edit", ["GET", "POST"], member_rule, lambda slug: _edit(profile())),
-        ("members", "/members", ["GET"], member_rule, lambda slug: _members(profile())),
-        ("invite", "/members/invite", ["POST"], owner_rule, lambda slug: _invite(profile())),
-        ("member_role", "/members/role", ["POST"], owner_rule, lambda slug: _set_role(profile())),
-        (
-            "revoke",
-            "/invitations/<int:invitation_id>/revoke",
-            ["POST"],
-            owner_rule,
-            lambda slug, invitation_id: _revoke(profile(), invitation_id),
-        ),
-        ("roster_propose", "/roster/propose", ["POST"], owner_rule, lambda slug: _roster_propose(profile())),
-        (
-            "roster_accept",
-            "/roster/<int:link_id>/accept",
-            ["POST"],
-            owner_rule,
-            lambda slug, link_id: _roster_accept(profile(), link_id),
-        ),
-        (
-            "roster_end",
-            "/roster/<int:link_id>/end",
-            ["POST"],
-            owner_rule,
-            lambda slug, link_id: _roster_end(profile(), link_id),
-        ),
+    views: list[tuple[str, str, list[str], Rule, Any]] = [
+        ("edit", "/edit", ["GET", "POST"], member_rule, _edit),
+        ("members", "/members", ["GET"], member_rule, _members),
+        ("invite", "/members/invite", ["POST"], owner_rule, _invite),
+        ("member_role", "/members/role", ["POST"], owner_rule, _set_role),
+        ("revoke", "/invitations/<int:invitation_id>/revoke", ["POST"], owner_rule, _revoke),
+        ("roster_propose", "/roster/propose", ["POST"], owner_rule, _roster_propose),
+        ("roster_accept", "/roster/<int:link_id>/accept", ["POST"], owner_rule, _roster_accept),
+        ("roster_end", "/roster/<int:link_id>/end", ["POST"], owner_rule, _roster_end),
     ]
-    for name, path, methods, rule, func in views:
+    for name, path, methods, rule, action in views:
         endpoint = f"{kind}_{name}"
-        func.__name__ = endpoint
-        bp.add_url_rule(base + path, endpoint, access(rule)(func), methods=methods)
+        view = access(rule)(_profile_view(kind, endpoint, action))
+        bp.add_url_rule(base + path, endpoint, view, methods=methods)
 
 
 _routes("artist", ARTIST_MEMBER, ARTIST_OWNER)
@@ -266,7 +245,7 @@ _routes("label", LABEL_STAFF, LABEL_OWNER)
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @access(PUBLIC)
 def invitation(token: str) -> ViewResult:
-    service = profile_service()
+    service = find_service(ProfileService)
     found = service.invitation_by_token(token)
     if found is None or not found.is_open(utcnow()):
         return render_template(

@@ -6,11 +6,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ..db import get_session
-from ..web.access import LOGGED_IN, PUBLIC, access, current_user, safe_next
-from ..web.context import account_service, actor, client_ip, platform
+from ..web.access import LOGGED_IN, PUBLIC, access, safe_next
 from ..web.login_limits import LoginAttempt, LoginLimits
-from ..web.ratelimit import key_part
+from ..web.ratelimit import RateLimiter, key_part
+from ..web.services import client_ip, find_service
+from .access import current_user
+from .actor import actor
 from .credentials import TokenInvalid
 from .forms import (
     ChangeEmailForm,
@@ -23,7 +24,7 @@ from .forms import (
     SignUpForm,
 )
 from .models import User
-from .services import AccountError
+from .services import AccountError, AccountService
 from .sessions import SessionService, UserSession
 
 bp = Blueprint("accounts", __name__)
@@ -58,14 +59,14 @@ def _limited(action: str, email: str | None = None) -> Response | None:
     keys = [f"{action}:ip:{key_part(client_ip())}"]
     if email:
         keys.append(f"{action}:account:{key_part(email)}")
-    verdict = platform().limiter.hit(*keys)
+    verdict = find_service(RateLimiter).hit(*keys)
     return None if verdict.allowed else _too_many(verdict.retry_after)
 
 
 def _log_in(user: User) -> None:
     # A fresh session on every log-in: nothing an attacker planted before it survives.
     previous: UserSession | None = g.get("user_session")
-    sessions = SessionService(get_session())
+    sessions = find_service(SessionService)
     if previous is not None:
         sessions.end(previous)
     started = sessions.start(user, user_agent=request.user_agent.string, ip_hash=actor().ip_hash)
@@ -91,7 +92,7 @@ def signup() -> ViewResult:
             return refused
         if form.validate():
             try:
-                account_service().sign_up(
+                find_service(AccountService).sign_up(
                     form.email.data, form.password.data, form.display_name.data, actor()
                 )
             except AccountError as error:
@@ -112,11 +113,11 @@ def login() -> ViewResult:
         form.next.data = safe_next(request.args.get("next"), "")
         return render_template("accounts/login.html", form=form)
     if form.validate():
-        service = account_service()
+        service = find_service(AccountService)
         owner = service.by_email(form.email.data.strip())
-        known = SessionService(get_session()).known_address(owner, actor().ip_hash)
+        known = find_service(SessionService).known_address(owner, actor().ip_hash)
         attempt = LoginAttempt(form.email.data, client_ip(), known_address=known)
-        limits = LoginLimits(platform().limiter)
+        limits = find_service(LoginLimits)
         verdict = limits.check(attempt)
         if not verdict.allowed:
             return _too_many(verdict.retry_after)
@@ -139,7 +140,7 @@ def login() -> ViewResult:
 def logout() -> Response:
     if ConfirmForm().validate_on_submit():
         if (ending := _current_session()) is not None:
-            SessionService(get_session()).end(ending)
+            find_service(SessionService).end(ending)
         session.clear()
         flash("You are logged out.", "info")
     return redirect(url_for("catalog.home"))
@@ -156,7 +157,7 @@ def unverified() -> ViewResult:
     if request.method == "POST" and form.validate():
         if refused := _limited("verify-resend", user.email):
             return refused
-        account_service().send_verification(user)
+        find_service(AccountService).send_verification(user)
         flash(f"We sent a new link to {user.email}.", "success")
         return redirect(url_for("accounts.unverified"))
     return render_template("accounts/unverified.html", form=form, user=user)
@@ -168,7 +169,7 @@ def verify_email(token: str) -> ViewResult:
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
         try:
-            user = account_service().verify_email(token)
+            user = find_service(AccountService).verify_email(token)
         except TokenInvalid as error:
             return render_template("accounts/token_problem.html", message=error.reason), 400
         flash(
@@ -192,7 +193,7 @@ def forgot_password() -> ViewResult:
         if refused := _limited("reset", form.email.data):
             return refused
         if form.validate():
-            account_service().request_password_reset(form.email.data, actor())
+            find_service(AccountService).request_password_reset(form.email.data, actor())
             return render_template("accounts/reset_sent.html", email=form.email.data)
         return render_template("accounts/forgot.html", form=form), 422
     return render_template("accounts/forgot.html", form=form)
@@ -202,7 +203,7 @@ def forgot_password() -> ViewResult:
 @access(PUBLIC)
 def reset_password(token: str) -> ViewResult:
     form = ResetPasswordForm()
-    service = account_service()
+    service = find_service(AccountService)
     try:
         service.user_for_reset(token)
     except TokenInvalid as error:
@@ -233,7 +234,7 @@ def _account_page(
         password_form=password_form or ChangePasswordForm(),
         email_form=email_form or ChangeEmailForm(),
         sessions_form=ConfirmForm(),
-        active_sessions=SessionService(get_session()).active_for(user),
+        active_sessions=find_service(SessionService).active_for(user),
         this_session=_current_session(),
     )
 
@@ -251,7 +252,7 @@ def end_session(session_id: int) -> ViewResult:
     assert user is not None
     if not ConfirmForm().validate():
         abort(400)
-    sessions = SessionService(get_session())
+    sessions = find_service(SessionService)
     found = next((s for s in sessions.active_for(user) if s.id == session_id), None)
     if found is None:
         abort(404)
@@ -271,7 +272,7 @@ def end_all_sessions() -> ViewResult:
     assert user is not None
     if not ConfirmForm().validate():
         abort(400)
-    SessionService(get_session()).end_all(user)
+    find_service(SessionService).end_all(user)
     session.clear()
     flash("You are logged out everywhere, on this device too.", "info")
     return redirect(url_for("accounts.login"))
@@ -285,7 +286,7 @@ def change_password() -> ViewResult:
     form = ChangePasswordForm()
     if form.validate():
         try:
-            account_service().change_password(
+            find_service(AccountService).change_password(
                 user, form.current_password.data, form.new_password.data, actor(), keep=_current_session()
             )
         except AccountError as error:
@@ -307,7 +308,7 @@ def change_email() -> ViewResult:
         return refused
     if form.validate():
         try:
-            new_email = account_service().request_email_change(
+            new_email = find_service(AccountService).request_email_change(
                 user, form.new_email.data, form.password.data, actor()
             )
         except AccountError as error:
@@ -324,7 +325,7 @@ def confirm_email_change(token: str) -> ViewResult:
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
         try:
-            user = account_service().confirm_email_change(token, actor())
+            user = find_service(AccountService).confirm_email_change(token, actor())
         except TokenInvalid as error:
             return render_template("accounts/token_problem.html", message=error.reason), 400
         flash(f"Your email address is now {user.email}.", "success")
@@ -340,7 +341,7 @@ def delete_account() -> ViewResult:
     user = current_user()
     assert user is not None
     form = DeleteAccountForm()
-    service = account_service()
+    service = find_service(AccountService)
     if request.method == "POST":
         if form.validate():
             try:

@@ -1,1 +1,1 @@
-"""The platform administrators' pages: users, labels the platform verifies and trusts, the state of the parts."""
+"""The platform administrators' pages: users, labels the platform verifies and trusts, the parts' state."""

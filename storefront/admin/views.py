@@ -6,14 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from ..accounts.access import ADMIN
+from ..accounts.actor import actor
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
-from ..accounts.services import AccountError
+from ..accounts.services import AccountError, AccountService
 from ..db import get_session
 from ..events import AuditEvent
 from ..mail.models import OutboundMessage
-from ..web.access import ADMIN, access
-from ..web.context import account_service, actor
+from ..web.access import access
+from ..web.services import find_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
@@ -87,7 +89,7 @@ def set_user_disabled(user_id: int, change: str) -> Response:
     if not ConfirmForm().validate():
         abort(400)
     try:
-        account_service().set_disabled(user, change == "disable", actor())
+        find_service(AccountService).set_disabled(user, change == "disable", actor())
     except AccountError as error:
         flash(error.message, "error")
     else:

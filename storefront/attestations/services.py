@@ -24,7 +24,7 @@ from .signing.rules import AttestationRefused, Problem, SigningRequest, normal_n
 from .verification import APPROVAL_TYPE, ATTESTATION_TYPE, COUNTERSIGNATURE_TYPE, Keyring
 
 CERTIFICATE_TYPE = "velvet.human-made-certificate/1"
-__all__ = ["AttestationRefused", "AttestationService", "Problem", "SigningRequest", "attestation_service"]
+__all__ = ["AttestationRefused", "AttestationService", "Problem", "SigningRequest"]
 
 
 class AttestationService:
@@ -332,19 +332,3 @@ class AttestationService:
         )
         return build_new_release_message(ddex_release(attestation.document), parties)
 
-
-def attestation_service() -> AttestationService:
-    """The service for the current request, built from the app's platform and keyring."""
-    from flask import current_app
-
-    from ..db import get_session
-    from ..web.context import platform
-    from .verification import keyring_for
-
-    settings = platform().settings
-    return AttestationService(
-        get_session(),
-        secret=settings.secret_key,
-        keyring=keyring_for(current_app.extensions, settings),
-        issuer=settings.base_url,
-    )

@@ -8,9 +8,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -19,17 +17,19 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from ..accounts.models import Artist, Label, MemberRole
-from ..curation.waiting import tell_countersigners
+from ..accounts.access import LABEL_OWNER, LABEL_STAFF, current_user
+from ..accounts.actor import actor
+from ..accounts.models import Label, MemberRole, User
+from ..config import Settings
 from ..db import get_session
+from ..mail.services import MailService
+from ..releases.access import ARTIST_RELEASE
 from ..releases.models import Release, ReleaseStatus
-from ..releases.services import ReleaseService
-from ..screening.state import ReleaseScreening, release_screening
-from ..web.access import ARTIST_MEMBER, LABEL_OWNER, LABEL_STAFF, PUBLIC, access, current_user
-from ..web.context import actor, client_ip, external_url, mail_service, platform
+from ..web.access import PUBLIC, access
 from ..web.inputs import query_id
+from ..web.services import client_ip, external_url, find_service
 from .ddex.export import DdexExportError
-from .documents import credits_by_element, disclosure_rows, release_binding
+from .documents import credits_by_element, release_binding
 from .forms import (
     CountersignForm,
     RequirementForm,
@@ -40,21 +40,14 @@ from .forms import (
     ticked_statements,
 )
 from .models import Attestation
-from .policy import (
-    AI_USE_LABELS,
-    ASSISTIVE_TOOL_HINTS,
-    CURRENT_VERSION,
-    ELEMENTS,
-    POLICIES,
-    TECHNIQUE_NAMES,
-    credit_findings,
-)
-from .services import AttestationRefused, AttestationService, Problem, SigningRequest, attestation_service
+from .notices import tell_countersigners
+from .pages import attestation_state, badge_info, document_view
+from .policy import ASSISTIVE_TOOL_HINTS, CURRENT_VERSION, ELEMENTS, POLICIES, credit_findings
+from .services import AttestationRefused, AttestationService, Problem, SigningRequest
 from .verification import (
     CertificateFormatError,
     FileDigest,
     Keyring,
-    bound_files,
     digest_stream,
     keyring_for,
     parse_certificate,
@@ -79,67 +72,18 @@ def _install_keyring(state: BlueprintSetupState) -> None:
 
 
 def _keyring() -> Keyring:
-    return keyring_for(current_app.extensions, platform().settings)
+    return find_service(Keyring)
 
 
 def _service() -> AttestationService:
-    return attestation_service()
-
-
-def document_view(document: dict[str, Any]) -> dict[str, Any]:
-    """What the templates show of a signed document, computed once."""
-    return {
-        "doc": document,
-        "rows": disclosure_rows(document),
-        "credits": credits_by_element(document),
-        "elements": ELEMENTS,
-        "files": bound_files(document),
-        "ai_labels": {k.value: v for k, v in AI_USE_LABELS.items()},
-        "technique_names": TECHNIQUE_NAMES,
-    }
-
-
-# -- helpers every template can call (the workspace, the public release page and the review page use them) --
-@bp.app_template_global()
-def human_made_badge_info(release: Release) -> dict[str, Any] | None:
-    if release.status != ReleaseStatus.APPROVED:
-        return None
-    attestation = _service().certified(release)
-    if attestation is None:
-        return None
-    return {
-        "url": url_for("provenance.certificate_page", release_id=release.id),
-        "version": attestation.policy_version,
-        "embodied": attestation.is_embodied,
-    }
-
-
-@bp.app_template_global()
-def attestation_state(release: Release, attestation: Attestation | None = None) -> dict[str, Any]:
-    service = _service()
-    attestation = attestation or service.current(release)
-    if attestation is None:
-        return {"attestation": None, "stale": [], "view": None}
-    return {
-        "attestation": attestation,
-        "stale": service.stale_reasons(release, attestation),
-        "view": document_view(attestation.document),
-    }
-
-
-@bp.app_template_global()
-def files_screening(release: Release) -> ReleaseScreening:
-    """What screening made of the release's files, for the artist before signing and for curators."""
-    return release_screening(get_session(), release)
+    return find_service(AttestationService)
 
 
 # -- signing ----------------------------------------------------------------------------------------------
-def _artist_release(release_id: int) -> Release:
-    artist: Artist = g.artist
-    release = ReleaseService(get_session()).get_for_artist(artist, release_id)
-    if release is None:
-        abort(404)
-    return release
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # asked only behind rules that require a signed-in user
+    return user
 
 
 def _place(form: Any, problem: Problem) -> None:
@@ -169,7 +113,7 @@ def _sign_page(
     label = release.label
     page = render_template(
         "provenance/sign.html",
-        artist=g.artist,
+        artist=release.artist,
         release=release,
         form=form,
         state=attestation_state(release),
@@ -187,9 +131,8 @@ def _sign_page(
 
 
 @bp.route(WORKSPACE, methods=["GET", "POST"])
-@access(ARTIST_MEMBER)
-def sign(slug: str, release_id: int) -> ViewResult:
-    release = _artist_release(release_id)
+@access(ARTIST_RELEASE)
+def sign(release: Release) -> ViewResult:
     track_ids = [t.id for t in release.tracks]
     if request.method == "GET":
         service = _service()
@@ -211,20 +154,20 @@ def sign(slug: str, release_id: int) -> ViewResult:
         track_declarations=track_declarations,
     )
     try:
-        signed = _service().sign(release, g.user, signing, client_ip=client_ip(), actor=actor())
+        signed = _service().sign(release, _me(), signing, client_ip=client_ip(), actor=actor())
     except AttestationRefused as refused:
         for problem in refused.problems:
             _place(form, problem)
         return _sign_page(release, form, status=422, ineligible=[p.message for p in refused.ineligible])
     # Sent after the commit, like all mail: the label's staff learn that it waits for their word.
-    tell_countersigners(mail_service(), signed, external_url)
+    tell_countersigners(find_service(MailService), signed, external_url)
     flash("Signed. The platform countersigned your attestation.", "success")
-    return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id) + "#attestation")
+    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+    return redirect(workspace + "#attestation")
 
 
 # -- labels -----------------------------------------------------------------------------------------------
-def _label_attestation(attestation_id: int) -> Attestation:
-    label: Label = g.label
+def _label_attestation(label: Label, attestation_id: int) -> Attestation:
     attestation = get_session().get(Attestation, attestation_id)
     if attestation is None or attestation.label_id != label.id:
         abort(404)
@@ -238,8 +181,7 @@ def _is_owner(label: Label) -> bool:
 
 @bp.get(LABEL_BASE)
 @access(LABEL_STAFF)
-def label_queue(slug: str) -> str:
-    label: Label = g.label
+def label_queue(label: Label) -> str:
     service = _service()
     form = RequirementForm(formdata=None, require_embodied=service.requires_embodied(label.id))
     return render_template(
@@ -253,35 +195,35 @@ def label_queue(slug: str) -> str:
 
 @bp.post(LABEL_BASE + "/requirement")
 @access(LABEL_OWNER)
-def label_requirement(slug: str) -> Response:
+def label_requirement(label: Label) -> Response:
     form = RequirementForm()
     if form.validate():
-        _service().set_requirement(g.label, require_embodied=bool(form.require_embodied.data), actor=actor())
+        _service().set_requirement(label, require_embodied=bool(form.require_embodied.data), actor=actor())
         flash("Saved.", "success")
-    return redirect(url_for("provenance.label_queue", slug=slug))
+    return redirect(url_for("provenance.label_queue", slug=label.slug))
 
 
 @bp.route(LABEL_BASE + "/<int:attestation_id>/countersign", methods=["GET", "POST"])
 @access(LABEL_STAFF)
-def countersign(slug: str, attestation_id: int) -> ViewResult:
-    attestation = _label_attestation(attestation_id)
+def countersign(label: Label, attestation_id: int) -> ViewResult:
+    attestation = _label_attestation(label, attestation_id)
     form = CountersignForm()
     status = 200
     if request.method == "POST":
         if form.validate() and form.confirm.data:
             try:
-                _service().countersign(attestation, g.label, g.user, actor())
+                _service().countersign(attestation, label, _me(), actor())
             except AttestationRefused as refused:
                 form.form_errors.extend(p.message for p in refused.problems)
             else:
                 flash(f"Countersigned “{attestation.release.title}”.", "success")
-                return redirect(url_for("provenance.label_queue", slug=slug))
+                return redirect(url_for("provenance.label_queue", slug=label.slug))
         elif form.validate():
             form.confirm.errors = ["Tick the box to countersign."]
         status = 422
     page = render_template(
         "provenance/countersign.html",
-        label=g.label,
+        label=label,
         attestation=attestation,
         form=form,
         state=attestation_state(attestation.release, attestation),
@@ -311,6 +253,7 @@ def certificate_page(release_id: int) -> ViewResult:
         release=release,
         cert=certificate,
         view=document_view(certificate["document"]),
+        badge=badge_info(release),
     )
 
 
@@ -350,7 +293,7 @@ def ddex_export(release_id: int) -> Response:
     release = _published(release_id)
     if release.status != ReleaseStatus.APPROVED or _service().certified(release) is None:
         abort(404)
-    settings = platform().settings
+    settings = find_service(Settings)
     try:
         xml = _service().ddex(
             release,

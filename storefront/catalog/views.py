@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, render_template
 from sqlalchemy import select
 
+from ..accounts.access import current_user
 from ..accounts.models import Artist, Label, RosterStatus
+from ..attestations.pages import badge_info
 from ..db import get_session
+from ..media.services import can_download
 from ..releases.identifiers import format_price
 from ..releases.models import Release, ReleaseStatus
+from ..storage.interfaces import ObjectStorage
 from ..web.access import PUBLIC, access
-from ..web.context import platform
+from ..web.services import find_service
 from ..web.streaming import stream_object
 
 bp = Blueprint("catalog", __name__)
@@ -64,7 +68,12 @@ def release_page(slug: str, release_slug: str) -> str | tuple[str, int]:
 
     g.tdm_opt_in = release.ai_training_opt_in
     return render_template(
-        "catalog/release.html", release=release, report_form=ReportForm(), format_price=format_price
+        "catalog/release.html",
+        release=release,
+        report_form=ReportForm(),
+        format_price=format_price,
+        badge=badge_info(release),
+        may_download=can_download(current_user(), release),
     )
 
 
@@ -78,7 +87,7 @@ def cover(release_id: int, size: int) -> Response:
     key = files.get(f"cover-{size}.jpg") or files.get("cover.jpg")
     if key is None:
         abort(404)
-    return stream_object(platform().storage, key, "image/jpeg", max_age=86400)
+    return stream_object(find_service(ObjectStorage), key, "image/jpeg", max_age=86400)
 
 
 @bp.get("/labels/<slug>")
@@ -105,4 +114,4 @@ def avatar(kind: str, slug: str) -> Response:
     if profile is None or profile.avatar_key is None:
         abort(404)
     # The key changes with the picture's content, so a long cache is safe.
-    return stream_object(platform().storage, profile.avatar_key, "image/jpeg", max_age=86400)
+    return stream_object(find_service(ObjectStorage), profile.avatar_key, "image/jpeg", max_age=86400)

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from ..accounts.models import Artist, Label, User
 from ..accounts.services import Actor
 from ..attestations.policy import CURRENT_VERSION, ELEMENTS, POLICIES, AiUse, Declaration, Level
-from ..attestations.services import attestation_service
+from ..attestations.services import AttestationService
 from ..attestations.signing.rules import SigningRequest
 from ..audio.synth import write_master
 from ..container import Platform
-from ..curation.context import curation_service
 from ..curation.models import Decision
+from ..curation.services import CurationService
 from ..db import commit, get_session
 from ..jobs.inline import InlineDispatcher
 from ..jobs.interfaces import JobQueue
@@ -36,7 +36,8 @@ from ..releases.models import (
     UploadKind,
     UploadStatus,
 )
-from ..releases.uploads.services import VALIDATE_JOB
+from ..releases.uploads.pipeline import VALIDATE_JOB
+from ..web.services import find_service
 
 TRACK_SECONDS = 24.0
 # Demo codes: UPC-A numbers starting with 2 are for in-store use and never name a product on sale, and the
@@ -230,10 +231,10 @@ def seed_releases(app: Flask, platform: Platform, curator_email: str) -> int:
             _sign(release, owner, instrumental=demo.instrumental)
             if label is not None:
                 staff = label.staff[0].user
-                attestation = attestation_service().current(release)
+                attestation = find_service(AttestationService).current(release)
                 assert attestation is not None
-                attestation_service().countersign(attestation, label, staff, Actor(staff.id))
-            curation = curation_service()
+                find_service(AttestationService).countersign(attestation, label, staff, Actor(staff.id))
+            curation = find_service(CurationService)
             curation.submit(release, Actor(owner.id))
             curation.decide(release, curator, Actor(curator.id), Decision.APPROVE, None, "")
             commit(session)
@@ -255,4 +256,5 @@ def _sign(release: Release, owner: User, *, instrumental: bool) -> None:
         ticked=frozenset(s.id for s in policy.statements_for(Level.STANDARD)),
         declarations=declarations,
     )
-    attestation_service().sign(release, owner, request, client_ip="127.0.0.1", actor=Actor(owner.id))
+    signing = find_service(AttestationService)
+    signing.sign(release, owner, request, client_ip="127.0.0.1", actor=Actor(owner.id))

@@ -8,15 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..jobs.interfaces import JobQueue, JobRegistry
+from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from ..mail.services import MailService, render_outside_request
 from ..orders.models import Entitlement, EntitlementSource
 from ..releases.models import Release, ReleaseStatus
 from .models import RefundRequest
 
-SETTLE_JOB = "curation.settle_takedown"
-REFUND_JOB = "curation.request_refund"
+SETTLE_JOB = JobSpec("curation.settle_takedown")
+# Its handler, which asks the payment gateway, lives with the other refund work in curation.services.
+REFUND_JOB = JobSpec("curation.request_refund")
 # Buyers settled per transaction: small enough to keep each commit short, large enough to keep the job
 # from taking one round trip per buyer.
 BATCH = 100

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from ..accounts.access import REVIEWER, current_user
+from ..accounts.actor import actor
 from ..accounts.models import Label, User
 from ..db import get_session
 from ..events import record_event
+from ..releases.access import ARTIST_RELEASE
 from ..releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
 from ..screening.state import OverrideError, record_override
-from ..web.access import ARTIST_MEMBER, LOGGED_IN, PUBLIC, REVIEWER, access, current_user
-from ..web.context import actor, platform
+from ..storage.interfaces import ObjectStorage
+from ..web.access import LOGGED_IN, PUBLIC, access
 from ..web.inputs import query_id
+from ..web.ratelimit import RateLimiter
+from ..web.services import find_service
 from .approvals import approval_refusal, can_review
-from .context import curation_service, review_panels
+from .context import review_panels
 from .forms import AppealDecisionForm, AppealForm, DecisionForm, ReportForm, TakedownForm
 from .models import REASON_LABELS, Appeal, Decision, ReasonCode, Report
-from .services import CurationError, QueueFilter
+from .services import CurationError, CurationService, QueueFilter
 
 bp = Blueprint("curation", __name__)
 PREVIEW_SECONDS = 3600
@@ -52,28 +55,22 @@ def _form_error(form: FlaskForm, error: CurationError) -> None:
 
 # -- the artist's side ------------------------------------------------------------------------------------
 @bp.post("/artists/<slug>/releases/<int:release_id>/submit")
-@access(ARTIST_MEMBER)
-def submit(slug: str, release_id: int) -> ResponseReturnValue:
-    release = get_session().get(Release, release_id)
-    if release is None or release.artist_id != g.artist.id:
-        abort(404)
+@access(ARTIST_RELEASE)
+def submit(release: Release) -> ResponseReturnValue:
     if FlaskForm().validate_on_submit():
         try:
-            curation_service().submit(release, actor())
+            find_service(CurationService).submit(release, actor())
         except CurationError as error:
             flash(error.message, "error")
         else:
             flash("Submitted for review. We'll write to you when a curator has decided.", "success")
-    return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id))
+    return redirect(url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id))
 
 
 @bp.route("/artists/<slug>/releases/<int:release_id>/appeal", methods=["GET", "POST"])
-@access(ARTIST_MEMBER)
-def appeal(slug: str, release_id: int) -> ResponseReturnValue:
-    release = get_session().get(Release, release_id)
-    if release is None or release.artist_id != g.artist.id:
-        abort(404)
-    service = curation_service()
+@access(ARTIST_RELEASE)
+def appeal(release: Release) -> ResponseReturnValue:
+    service = find_service(CurationService)
     decision = service.appealable(release)
     form = AppealForm()
     if request.method == "POST" and form.validate():
@@ -83,7 +80,9 @@ def appeal(slug: str, release_id: int) -> ResponseReturnValue:
             _form_error(form, error)
         else:
             flash("Your appeal is sent. A platform curator will answer it.", "success")
-            return redirect(url_for("releases.workspace_page", slug=slug, release_id=release.id))
+            return redirect(
+                url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+            )
         return render_template("curation/appeal.html", release=release, decision=decision, form=form), 422
     return render_template("curation/appeal.html", release=release, decision=decision, form=form)
 
@@ -98,7 +97,7 @@ def queue() -> str:
         status=request.args.get("status", "in_review"),
         severity=request.args.get("severity", ""),
     )
-    releases = curation_service().queue(me, filters)
+    releases = find_service(CurationService).queue(me, filters)
     panels = review_panels()
     rows = [(release, panels.severity(release)) for release in releases]
     if filters.severity:
@@ -123,8 +122,8 @@ def review(release_id: int) -> str | tuple[str, int]:
 def _review_page(
     release: Release, form: DecisionForm, takedown: TakedownForm, status: int = 200
 ) -> str | tuple[str, int]:
-    service = curation_service()
-    storage = platform().storage
+    service = find_service(CurationService)
+    storage = find_service(ObjectStorage)
     previews = {}
     for track in release.tracks:
         if track.master is not None and track.master.final_key:
@@ -150,7 +149,7 @@ def _review_page(
         reports=service.open_reports(release),
         appeals=appeals,
         appeal_form=AppealDecisionForm(),
-        panels=review_panels(),
+        panels=review_panels().for_release(release),
         reasons=REASON_LABELS,
     )
     return (page, status) if status != 200 else page
@@ -164,7 +163,7 @@ def decide(release_id: int) -> ResponseReturnValue:
     if form.validate():
         reason = ReasonCode(form.reason.data) if form.reason.data else None
         try:
-            curation_service().decide(
+            find_service(CurationService).decide(
                 release, _me(), actor(), Decision(form.decision.data), reason, form.message.data or ""
             )
         except CurationError as error:
@@ -204,7 +203,7 @@ def takedown(release_id: int) -> ResponseReturnValue:
     if form.validate():
         reason = ReasonCode(form.reason.data) if form.reason.data else None
         try:
-            curation_service().decide(
+            find_service(CurationService).decide(
                 release, _me(), actor(), Decision.TAKE_DOWN, reason, form.message.data or ""
             )
         except CurationError as error:
@@ -241,7 +240,7 @@ def open_evidence(release_id: int, upload_id: int) -> ResponseReturnValue:
         ip_hash=actor().ip_hash,
         data={"upload_id": upload.id},
     )
-    link = platform().storage.presign_download(
+    link = find_service(ObjectStorage).presign_download(
         upload.final_key, expires_in=300, filename=upload.original_filename, content_type=upload.content_type
     )
     return redirect(link, code=303)
@@ -255,7 +254,7 @@ def dismiss_report(report_id: int) -> ResponseReturnValue:
         abort(404)
     _reviewable(report.release_id)
     if FlaskForm().validate_on_submit():
-        curation_service().dismiss_report(report, _me())
+        find_service(CurationService).dismiss_report(report, _me())
     return redirect(url_for("curation.review", release_id=report.release_id))
 
 
@@ -270,7 +269,7 @@ def decide_appeal(appeal_id: int) -> ResponseReturnValue:
     form = AppealDecisionForm()
     if form.validate():
         try:
-            curation_service().decide_appeal(
+            find_service(CurationService).decide_appeal(
                 found, _me(), actor(), overturn=form.outcome.data == "overturn", answer=form.answer.data or ""
             )
         except CurationError as error:
@@ -288,7 +287,7 @@ def report(release_id: int) -> ResponseReturnValue:
     if release is None or release.status != ReleaseStatus.APPROVED:
         abort(404)
     me = _me()
-    verdict = platform().limiter.hit(f"report:account:{me.id}")
+    verdict = find_service(RateLimiter).hit(f"report:account:{me.id}")
     back = url_for("catalog.release_page", slug=release.artist.slug, release_slug=release.slug)
     if not verdict.allowed:
         flash("You have sent many reports in a short time. Please wait a few minutes.", "error")
@@ -296,7 +295,9 @@ def report(release_id: int) -> ResponseReturnValue:
     form = ReportForm()
     if form.validate():
         try:
-            curation_service().report(release, me, actor(), form.reason.data or "", form.details.data or "")
+            find_service(CurationService).report(
+                release, me, actor(), form.reason.data or "", form.details.data or ""
+            )
         except CurationError as error:
             flash(error.message, "error")
             return redirect(back + "#report")
@@ -310,17 +311,6 @@ def report(release_id: int) -> ResponseReturnValue:
 @access(PUBLIC)
 def decision_log() -> str:
     return render_template(
-        "curation/log.html", decisions=curation_service().public_log(), reasons=REASON_LABELS
+        "curation/log.html", decisions=find_service(CurationService).public_log(), reasons=REASON_LABELS
     )
 
-
-def review_state(release: Release) -> dict[str, Any]:
-    """What the workspace shows of review: can it be submitted, what was decided, can it be appealed."""
-    service = curation_service()
-    history = service.history(release)
-    return {
-        "problems": service.submission_problems(release),
-        "latest": history[0] if history else None,
-        "appealable": service.appealable(release) is not None,
-        "reasons": REASON_LABELS,
-    }

@@ -136,24 +136,3 @@ def tell_reviewers(session: Session, mail: MailService, release: Release, url_fo
             release=release,
             link=link,
         )
-
-
-def tell_countersigners(mail: MailService, attestation: Attestation, url_for: UrlFor) -> None:
-    """On an attestation that needs the label's word: mail the label's staff who may countersign it."""
-    label, release = attestation.label, attestation.release
-    if label is None or not attestation.needs_countersignature:
-        return
-    leave_out = {m.user_id for m in release.artist.members}
-    if attestation.signer_user_id is not None:
-        leave_out.add(attestation.signer_user_id)
-    link = url_for("provenance.countersign", slug=label.slug, attestation_id=attestation.id)
-    for address in _addresses([s.user for s in label.staff], leave_out):
-        mail.send(
-            "countersign_waiting",
-            address,
-            f"“{release.title}” waits for {label.name}'s countersignature",
-            "countersign_waiting",
-            release=release,
-            label=label,
-            link=link,
-        )

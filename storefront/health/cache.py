@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -36,3 +36,7 @@ class ProbeCache(Generic[T]):
             # Timed from the end of the probe: a slow probe still gets its full window.
             self._value, self._taken_at = value, self._clock()
             return value
+
+
+class HealthCache(ProbeCache[dict[str, dict[str, Any]]]):
+    """Each part's status as last probed, shared by public `/healthz` requests for a few seconds."""

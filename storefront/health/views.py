@@ -8,9 +8,11 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from ..accounts.access import current_user
 from ..container import Platform
-from ..web.access import PUBLIC, access, current_user
-from ..web.context import platform
+from ..web.access import PUBLIC, access
+from ..web.services import find_service
+from .cache import HealthCache
 
 bp = Blueprint("health", __name__)
 # Without these the site cannot serve its pages or accept uploads. Any other part failing (payments, mail,
@@ -62,9 +64,9 @@ def overall_status(components: dict[str, dict[str, Any]]) -> str:
 @bp.get("/healthz")
 @access(PUBLIC)
 def healthz() -> ResponseReturnValue:
-    p = platform()
+    p = find_service(Platform)
     # Probing reaches Stripe, the SMTP server and S3: anyone may ask, but at most once per cache window.
-    components = p.health.get(lambda: component_status(p))
+    components = find_service(HealthCache).get(lambda: component_status(p))
     state = overall_status(components)
     user = current_user()
     if user is None or not user.is_admin:

@@ -10,13 +10,13 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..jobs.interfaces import JobQueue, JobRegistry
+from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from .interfaces import Envelope, MailTransport
 from .models import MessageStatus, OutboundMessage
 
 Renderer = Callable[[str, Mapping[str, Any]], str]
-DELIVER_JOB = "mail.deliver"
+DELIVER_JOB = JobSpec("mail.deliver")
 
 
 @cache

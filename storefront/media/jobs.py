@@ -16,13 +16,13 @@ from ..audio.tagging import TrackTags
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
 from ..releases.models import Release, Upload, UploadKind, UploadStatus
+from ..releases.uploads.pipeline import PROCESS_JOB
 from ..storage.interfaces import ObjectStorage
 from . import recipes
 from .album_job import album_zip
 from .models import MediaStatus, PreviewPolicy, Rendition, TrackAnalysis
 from .services import (
     ALBUM_JOB,
-    PROCESS_JOB,
     RENDER_JOB,
     delete_later,
     rendition_row,

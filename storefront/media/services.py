@@ -13,16 +13,15 @@ from ..accounts.models import User
 from ..audio.formats import get_format
 from ..curation.approvals import can_review
 from ..db import after_commit
-from ..jobs.interfaces import JobQueue
+from ..jobs.interfaces import JobQueue, JobSpec
 from ..orders.models import Entitlement
 from ..releases.models import Release, ReleaseStatus, Track, Upload
 from ..storage.interfaces import ObjectStorage
 from . import recipes
 from .models import AlbumArchive, MediaStatus, PreviewMode, PreviewPolicy, Rendition, TrackAnalysis
 
-RENDER_JOB = "audio.render"
-ALBUM_JOB = "audio.album_zip"
-PROCESS_JOB = "audio.process_master"
+RENDER_JOB = JobSpec("audio.render")
+ALBUM_JOB = JobSpec("audio.album_zip")
 # Long enough to start a download on a slow connection; short enough that a shared link soon stops working.
 DOWNLOAD_LINK_SECONDS = 300
 # A player may fetch ranges of a preview for as long as someone listens to it.
@@ -163,7 +162,7 @@ class MediaService:
         self.jobs.enqueue(
             RENDER_JOB,
             {"upload_id": rendition.upload_id, "format": rendition.format},
-            dedupe_key=f"{RENDER_JOB}:{rendition.upload_id}:{rendition.format}:{rendition.generation}",
+            dedupe_key=f"{RENDER_JOB.name}:{rendition.upload_id}:{rendition.format}:{rendition.generation}",
         )
 
     def request_rendition(self, track: Track, fmt_key: str, *, retry: bool = False) -> Rendition | None:
@@ -333,7 +332,7 @@ def start_ready_archives(
             queue.enqueue(
                 ALBUM_JOB,
                 {"release_id": release.id, "format": archive.format, "fingerprint": archive.fingerprint},
-                dedupe_key=f"{ALBUM_JOB}:{archive.id}:{archive.fingerprint[:16]}:{archive.generation}",
+                dedupe_key=f"{ALBUM_JOB.name}:{archive.id}:{archive.fingerprint[:16]}:{archive.generation}",
             )
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..accounts.access import current_user
 from ..audio.formats import DOWNLOAD_FORMATS
 from ..db import get_session
+from ..releases.access import ARTIST_RELEASE
 from ..releases.models import Release, Track
-from ..web.access import ARTIST_MEMBER, LOGGED_IN, PUBLIC, access, current_user
-from ..web.context import job_queue, platform
+from ..web.access import LOGGED_IN, PUBLIC, access
+from ..web.services import find_service
 from . import recipes
 from .forms import FormatForm, PreviewPolicyForm
 from .models import Rendition
@@ -21,18 +23,6 @@ from .services import MediaError, MediaService, can_download, can_preview
 
 bp = Blueprint("media", __name__)
 ARTIST_BASE = "/artists/<slug>/releases/<int:release_id>"
-
-
-def media_service() -> MediaService:
-    p = platform()
-    seconds = p.settings.download_link_seconds
-    return MediaService(
-        get_session(),
-        queue=job_queue(),
-        storage=p.storage,
-        base_url=p.settings.base_url,
-        link_seconds=seconds,
-    )
 
 
 def _release(release_id: int) -> Release:
@@ -90,7 +80,7 @@ def _items(service: MediaService, release: Release, tracks: list[Track], whole: 
 @access(LOGGED_IN)
 def downloads(release_id: int) -> ResponseReturnValue:
     release, tracks, whole = _downloadable(release_id)
-    items = _items(media_service(), release, tracks, whole)
+    items = _items(find_service(MediaService), release, tracks, whole)
     return render_template(
         "media/downloads.html",
         release=release,
@@ -107,7 +97,7 @@ def downloads(release_id: int) -> ResponseReturnValue:
 @access(LOGGED_IN)
 def download_status(release_id: int) -> ResponseReturnValue:
     release, tracks, whole = _downloadable(release_id)
-    items = _items(media_service(), release, tracks, whole)
+    items = _items(find_service(MediaService), release, tracks, whole)
     return jsonify(
         {
             "items": [{k: i[k] for k in ("id", "state", "error")} for i in items],
@@ -136,7 +126,7 @@ def download_track(release_id: int, track_id: int) -> ResponseReturnValue:
     if fmt is None:
         flash("Choose one of the formats offered.", "error")
         return _back_to(release)
-    service = media_service()
+    service = find_service(MediaService)
     link = service.track_link(track, fmt)
     if link is not None:
         return redirect(link, code=303)
@@ -161,7 +151,7 @@ def download_album(release_id: int) -> ResponseReturnValue:
     if fmt is None:
         flash("Choose one of the formats offered.", "error")
         return _back_to(release)
-    service = media_service()
+    service = find_service(MediaService)
     link = service.album_link(release, fmt)
     if link is not None:
         return redirect(link, code=303)
@@ -186,7 +176,7 @@ def _previewable(track_id: int) -> Track:
 @bp.get("/previews/<int:track_id>")
 @access(PUBLIC)
 def preview(track_id: int) -> ResponseReturnValue:
-    link = media_service().preview_link(_previewable(track_id))
+    link = find_service(MediaService).preview_link(_previewable(track_id))
     if link is None:
         abort(404)
     return redirect(link, code=303)
@@ -196,7 +186,7 @@ def preview(track_id: int) -> ResponseReturnValue:
 @access(PUBLIC)
 def preview_analysis(track_id: int) -> ResponseReturnValue:
     track = _previewable(track_id)
-    service = media_service()
+    service = find_service(MediaService)
     analysis = service.analysis(track)
     if analysis is None:
         abort(404)
@@ -214,21 +204,14 @@ def preview_analysis(track_id: int) -> ResponseReturnValue:
 
 
 # -- the artist's side ----------------------------------------------------------------------------------
-def _artist_release(release_id: int) -> Release:
-    release = _release(release_id)
-    if release.artist_id != g.artist.id:
-        abort(404)
-    return release
-
-
 def _workspace(release: Release) -> Response:
-    return redirect(url_for("releases.workspace_page", slug=g.artist.slug, release_id=release.id) + "#media")
+    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+    return redirect(workspace + "#media")
 
 
 @bp.post(ARTIST_BASE + "/preview-policy")
-@access(ARTIST_MEMBER)
-def preview_policy(slug: str, release_id: int) -> ResponseReturnValue:
-    release = _artist_release(release_id)
+@access(ARTIST_RELEASE)
+def preview_policy(release: Release) -> ResponseReturnValue:
     form = PreviewPolicyForm()
     if not form.validate_on_submit():
         problems = [e for errors in form.errors.values() for e in errors]
@@ -237,7 +220,7 @@ def preview_policy(slug: str, release_id: int) -> ResponseReturnValue:
     start = float(form.clip_start.data or 0)
     length = float(form.clip_length.data or 30)
     try:
-        media_service().set_policy(release, form.mode.data or "full", start, length)
+        find_service(MediaService).set_policy(release, form.mode.data or "full", start, length)
     except MediaError as error:
         flash(f"The preview was not changed: {error.message}", "error")
         return _workspace(release)
@@ -246,25 +229,23 @@ def preview_policy(slug: str, release_id: int) -> ResponseReturnValue:
 
 
 @bp.post(ARTIST_BASE + "/renditions/<int:rendition_id>/retry")
-@access(ARTIST_MEMBER)
-def retry_rendition(slug: str, release_id: int, rendition_id: int) -> ResponseReturnValue:
-    release = _artist_release(release_id)
+@access(ARTIST_RELEASE)
+def retry_rendition(release: Release, rendition_id: int) -> ResponseReturnValue:
     rendition = get_session().scalar(
         select(Rendition).where(Rendition.id == rendition_id, Rendition.release_id == release.id)
     )
     if rendition is None:
         abort(404)
     try:
-        media_service().retry(rendition)
+        find_service(MediaService).retry(rendition)
     except MediaError as error:
         flash(error.message, "error")
     return _workspace(release)
 
 
-@bp.app_template_global()
 def media_panel(release: Release) -> dict[str, Any]:
     """What the release workspace shows of the files made from each master."""
-    service = media_service()
+    service = find_service(MediaService)
     policy = service.policy(release)
     renditions = service.renditions(release)
     formats = [recipes.PREVIEW_FORMAT, *DOWNLOAD_FORMATS]
@@ -289,9 +270,3 @@ def media_panel(release: Release) -> dict[str, Any]:
         rows.append({"track": track, "files": files, "analysis": service.analysis(track)})
     form = PreviewPolicyForm(formdata=None, obj=policy)
     return {"rows": rows, "policy": policy, "form": form}
-
-
-@bp.app_template_global()
-def may_download(release: Release) -> bool:
-    """Whether the person viewing the page may download the release: to show them the way to it."""
-    return can_download(current_user(), release)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ..accounts.access import ARTIST_MEMBER
+from ..accounts.actor import actor
 from ..accounts.models import Artist
-from ..db import get_session
-from ..web.access import ARTIST_MEMBER, access
-from ..web.context import actor, platform
+from ..storage.interfaces import ObjectStorage
+from ..web.access import access
+from ..web.services import find_service
 from ..web.streaming import stream_object
+from .access import ARTIST_RELEASE, ARTIST_TRACK
 from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
 from .identifiers import format_price
 from .models import Release, Track, Upload, UploadStatus
+from .panels import WorkspacePanels
 from .services import ReleaseDetails, ReleaseError, ReleaseService
 
 bp = Blueprint("releases", __name__)
@@ -24,26 +28,7 @@ BASE = "/artists/<slug>/releases"
 
 
 def _service() -> ReleaseService:
-    return ReleaseService(get_session())
-
-
-def _artist() -> Artist:
-    artist: Artist = g.artist
-    return artist
-
-
-def _release(release_id: int) -> Release:
-    release = _service().get_for_artist(_artist(), release_id)
-    if release is None:
-        abort(404)
-    return release
-
-
-def _track(release: Release, track_id: int) -> Track:
-    track = next((t for t in release.tracks if t.id == track_id), None)
-    if track is None:
-        abort(404)
-    return track
+    return find_service(ReleaseService)
 
 
 def _error(form: FlaskForm, error: ReleaseError) -> None:
@@ -54,9 +39,9 @@ def _error(form: FlaskForm, error: ReleaseError) -> None:
         form.form_errors.append(error.message)
 
 
-def _release_form(release: Release | None) -> ReleaseForm:
+def _release_form(artist: Artist, release: Release | None) -> ReleaseForm:
     form = ReleaseForm(obj=release) if release is not None and request.method == "GET" else ReleaseForm()
-    labels = _service().roster_labels(_artist())
+    labels = _service().roster_labels(artist)
     form.label_slug.choices = [("", "No label (self-released)")] + [(lb.slug, lb.name) for lb in labels]
     if release is not None and request.method == "GET":
         form.tags.data = ", ".join(release.tags)
@@ -115,75 +100,75 @@ def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResul
         track_forms[forms["track_id"]] = forms["track_form"]
     page = render_template(
         "releases/workspace.html",
-        artist=_artist(),
+        artist=release.artist,
         release=release,
-        release_form=forms.get("release_form") or _release_form(release),
+        release_form=forms.get("release_form") or _release_form(release.artist, release),
         new_track_form=forms.get("new_track_form") or NewTrackForm(),
         track_forms=track_forms,
         contributor_form=contributor_form,
         order_form=OrderForm(),
         format_price=format_price,
         notices=open_notices(release),
+        panels=find_service(WorkspacePanels).for_release(release),
     )
     return (page, status) if status != 200 else page
 
 
 def _back(release: Release, anchor: str = "") -> Response:
-    return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + anchor)
+    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+    return redirect(workspace + anchor)
 
 
 @bp.get(BASE + "/<int:release_id>/artwork/<int:size>.jpg")
-@access(ARTIST_MEMBER)
-def artwork(slug: str, release_id: int, size: int) -> Response:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def artwork(release: Release, size: int) -> Response:
     if release.artwork is None:
         abort(404)
     files: dict[str, str] = release.artwork.info.get("files", {})
     key = files.get(f"cover-{size}.jpg") or files.get("cover.jpg")
     if key is None:
         abort(404)
-    return stream_object(platform().storage, key, "image/jpeg", max_age=3600, private=True)
+    return stream_object(find_service(ObjectStorage), key, "image/jpeg", max_age=3600, private=True)
 
 
 @bp.get(BASE)
 @access(ARTIST_MEMBER)
-def index(slug: str) -> str:
+def index(artist: Artist) -> str:
     return render_template(
         "releases/index.html",
-        artist=_artist(),
-        releases=_service().for_artist(_artist()),
+        artist=artist,
+        releases=_service().for_artist(artist),
         format_price=format_price,
     )
 
 
 @bp.route(BASE + "/new", methods=["GET", "POST"])
 @access(ARTIST_MEMBER)
-def new(slug: str) -> ViewResult:
-    form = _release_form(None)
+def new(artist: Artist) -> ViewResult:
+    form = _release_form(artist, None)
     if request.method == "POST":
         if form.validate():
             try:
-                release = _service().create(_artist(), actor(), _details(form))
+                release = _service().create(artist, actor(), _details(form))
             except ReleaseError as error:
                 _error(form, error)
             else:
                 flash("Draft created. Add tracks, upload the masters and the artwork.", "success")
                 return _back(release)
-        return render_template("releases/new.html", artist=_artist(), form=form), 422
-    return render_template("releases/new.html", artist=_artist(), form=form)
+        return render_template("releases/new.html", artist=artist, form=form), 422
+    return render_template("releases/new.html", artist=artist, form=form)
 
 
 @bp.get(BASE + "/<int:release_id>")
-@access(ARTIST_MEMBER)
-def workspace_page(slug: str, release_id: int) -> ViewResult:
-    return workspace(_release(release_id))
+@access(ARTIST_RELEASE)
+def workspace_page(release: Release) -> ViewResult:
+    return workspace(release)
 
 
 @bp.post(BASE + "/<int:release_id>/details")
-@access(ARTIST_MEMBER)
-def details(slug: str, release_id: int) -> ViewResult:
-    release = _release(release_id)
-    form = _release_form(release)
+@access(ARTIST_RELEASE)
+def details(release: Release) -> ViewResult:
+    form = _release_form(release.artist, release)
     if form.validate():
         try:
             _service().update(release, actor(), _details(form))
@@ -196,9 +181,8 @@ def details(slug: str, release_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/tracks")
-@access(ARTIST_MEMBER)
-def add_track(slug: str, release_id: int) -> ViewResult:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def add_track(release: Release) -> ViewResult:
     form = NewTrackForm()
     if form.validate():
         try:
@@ -211,10 +195,8 @@ def add_track(slug: str, release_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>")
-@access(ARTIST_MEMBER)
-def update_track(slug: str, release_id: int, track_id: int) -> ViewResult:
-    release = _release(release_id)
-    track = _track(release, track_id)
+@access(ARTIST_TRACK)
+def update_track(release: Release, track: Track) -> ViewResult:
     form = TrackForm(prefix=f"t{track.id}")
     if form.validate():
         try:
@@ -236,10 +218,8 @@ def update_track(slug: str, release_id: int, track_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>/move")
-@access(ARTIST_MEMBER)
-def move_track(slug: str, release_id: int, track_id: int) -> ViewResult:
-    release = _release(release_id)
-    track = _track(release, track_id)
+@access(ARTIST_TRACK)
+def move_track(release: Release, track: Track) -> ViewResult:
     if FlaskForm().validate_on_submit():
         try:
             _service().move_track(track, actor(), request.form.get("direction", ""))
@@ -249,9 +229,8 @@ def move_track(slug: str, release_id: int, track_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/order")
-@access(ARTIST_MEMBER)
-def order_tracks(slug: str, release_id: int) -> ViewResult:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def order_tracks(release: Release) -> ViewResult:
     form = OrderForm()
     if form.validate():
         try:
@@ -269,10 +248,8 @@ def order_tracks(slug: str, release_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>/delete")
-@access(ARTIST_MEMBER)
-def delete_track(slug: str, release_id: int, track_id: int) -> ViewResult:
-    release = _release(release_id)
-    track = _track(release, track_id)
+@access(ARTIST_TRACK)
+def delete_track(release: Release, track: Track) -> ViewResult:
     if FlaskForm().validate_on_submit():
         try:
             _service().delete_track(track, actor())
@@ -284,9 +261,8 @@ def delete_track(slug: str, release_id: int, track_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/contributors")
-@access(ARTIST_MEMBER)
-def add_contributor(slug: str, release_id: int) -> ViewResult:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def add_contributor(release: Release) -> ViewResult:
     form = ContributorForm()
     if form.validate():
         # A value that is not an id names no track: -1 matches none and gets the service's message.
@@ -309,9 +285,8 @@ def add_contributor(slug: str, release_id: int) -> ViewResult:
 
 
 @bp.post(BASE + "/<int:release_id>/contributors/<int:contributor_id>/delete")
-@access(ARTIST_MEMBER)
-def remove_contributor(slug: str, release_id: int, contributor_id: int) -> ViewResult:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def remove_contributor(release: Release, contributor_id: int) -> ViewResult:
     if FlaskForm().validate_on_submit():
         try:
             _service().remove_contributor(release, actor(), contributor_id)
@@ -321,10 +296,9 @@ def remove_contributor(slug: str, release_id: int, contributor_id: int) -> ViewR
 
 
 @bp.post(BASE + "/<int:release_id>/ai-training")
-@access(ARTIST_MEMBER)
-def ai_training(slug: str, release_id: int) -> ViewResult:
+@access(ARTIST_RELEASE)
+def ai_training(release: Release) -> ViewResult:
     """The artist's own choice, at any time: AI training stays reserved unless they opt in, on their terms."""
-    release = _release(release_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     opt_in = request.form.get("opt_in") == "yes"

@@ -1,1 +1,1 @@
-"""Text and data mining: the rights reservation published in robots.txt, TDMRep headers and the well-known file."""
+"""Text and data mining: the rights reservation in robots.txt, TDMRep headers and the well-known file."""

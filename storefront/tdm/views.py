@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..db import get_session
 from ..releases.models import Release, ReleaseStatus
 from ..web.access import PUBLIC, access
-from ..web.context import external_url
+from ..web.services import external_url
 
 bp = Blueprint("tdm", __name__)
 

@@ -1,20 +1,37 @@
-"""Access checks in one place: every view declares a rule, and a view without one is refused."""
+"""Access checks in one place: every view declares a rule, and a view without one is refused.
+
+A rule that checks an object also loads it and hands it to the view: its check turns the URL's arguments
+into the view's arguments (an artist's slug becomes the artist the rule checked), so a view can only use
+what was checked. The rules themselves live with the room whose records they read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..accounts.models import Artist, Label, MemberRole, User
-from ..db import get_session
-
 F = TypeVar("F", bound=Callable[..., Any])
 ATTR = "_storefront_access_rule"
+
+ViewArgs = dict[str, Any]
+# Given the signed-in user and the URL's arguments: the arguments the view is called with, or None to refuse
+# (403). A check may abort(404) when the object its URL names does not exist.
+Check = Callable[[Any, ViewArgs], ViewArgs | None]
+
+
+class Viewer(Protocol):
+    """What this module needs of the signed-in account; the account itself is set by the session hook."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_verified(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -22,51 +39,21 @@ class Rule:
     name: str
     needs_login: bool
     needs_verified: bool = False
-    check: Callable[[User, dict[str, Any]], bool] | None = None
+    check: Check | None = None
 
 
-def _admin(user: User, view_args: dict[str, Any]) -> bool:
-    return user.is_admin
+def granted_when(test: Callable[[Any], bool]) -> Check:
+    """A check on the account alone: the view receives the URL's arguments unchanged."""
 
-
-def _profile_rule(kind: str, owner_only: bool) -> Callable[[User, dict[str, Any]], bool]:
-    def check(user: User, view_args: dict[str, Any]) -> bool:
-        from sqlalchemy import select
-
-        session = get_session()
-        slug = view_args.get("slug")
-        profile: Artist | Label | None
-        if kind == "artist":
-            profile = session.scalar(select(Artist).where(Artist.slug == slug))
-        else:
-            profile = session.scalar(select(Label).where(Label.slug == slug))
-        if profile is None:
-            abort(404)
-        # Views read the profile the rule already loaded instead of querying again.
-        setattr(g, kind, profile)
-        members = profile.members if isinstance(profile, Artist) else profile.staff
-        for member in members:
-            if member.user_id == user.id:
-                return not owner_only or member.role == MemberRole.OWNER
-        return False
+    def check(user: Any, view_args: ViewArgs) -> ViewArgs | None:
+        return view_args if test(user) else None
 
     return check
-
-
-def _reviewer(user: User, view_args: dict[str, Any]) -> bool:
-    return user.is_admin or bool(user.label_memberships)
 
 
 PUBLIC = Rule("public", needs_login=False)
 LOGGED_IN = Rule("logged-in", needs_login=True)
 VERIFIED = Rule("verified", needs_login=True, needs_verified=True)
-ADMIN = Rule("admin", needs_login=True, needs_verified=True, check=_admin)
-# Platform curators and label staff; which releases each may decide is checked per release.
-REVIEWER = Rule("reviewer", True, True, _reviewer)
-ARTIST_MEMBER = Rule("artist-member", True, True, _profile_rule("artist", owner_only=False))
-ARTIST_OWNER = Rule("artist-owner", True, True, _profile_rule("artist", owner_only=True))
-LABEL_STAFF = Rule("label-staff", True, True, _profile_rule("label", owner_only=False))
-LABEL_OWNER = Rule("label-owner", True, True, _profile_rule("label", owner_only=True))
 
 
 def access(rule: Rule) -> Callable[[F], F]:
@@ -89,8 +76,9 @@ def rule_for(app: Flask, endpoint: str) -> Rule | None:
     return rule
 
 
-def current_user() -> User | None:
-    user: User | None = g.get("user")
+def current_user() -> Viewer | None:
+    """The signed-in account as far as every room needs it; the accounts room gives the full record."""
+    user: Viewer | None = g.get("user")
     return user
 
 
@@ -126,6 +114,10 @@ def enforce() -> BaseResponse | None:
         return redirect(url_for("accounts.login", next=safe_next(target)))
     if rule.needs_verified and not user.is_verified:
         return redirect(url_for("accounts.unverified"))
-    if rule.check is not None and not rule.check(user, dict(request.view_args or {})):
-        abort(403)
+    if rule.check is not None:
+        granted = rule.check(user, dict(request.view_args or {}))
+        if granted is None:
+            abort(403)
+        # Flask calls the view with these arguments: the objects the rule checked, not their ids.
+        request.view_args = granted
     return None

@@ -8,6 +8,7 @@ import pytest
 
 from storefront.db import commit
 from storefront.jobs.interfaces import JobQueue
+from storefront.releases.uploads.pipeline import SCREEN_JOB
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.attestations import signable_release
 
@@ -43,7 +44,7 @@ def test_sign_screen_approve_and_verify_then_a_rejection(new_page, db, platform,
     second, _ = signable_release(db, artist, tmp_path, tracks=1)
     queue = JobQueue(db, platform.jobs)
     for upload in release.uploads + second.uploads:
-        queue.enqueue("provenance.screen_upload", {"upload_id": upload.id})
+        queue.enqueue(SCREEN_JOB, {"upload_id": upload.id})
     commit(db)  # the screening jobs run now
     make_user(db, platform, email="curator@example.com", admin=True)
 

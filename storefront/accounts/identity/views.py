@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ...db import get_session
-from ...web.access import ADMIN, ARTIST_OWNER, LABEL_STAFF, access, current_user
-from ...web.context import actor, platform
+from ...web.access import access
+from ...web.services import find_service
+from ..access import ADMIN, ARTIST_OWNER, LABEL_STAFF, current_user
+from ..actor import actor
 from ..forms import LabelStandingForm
 from ..models import Artist, Label
 from ..services import AccountError
-from .checks import WELL_KNOWN_PATH, IdentityService, fetch_public
+from .checks import WELL_KNOWN_PATH, IdentityService
 
 bp = Blueprint("identity", __name__)
 
 
-def identity_service() -> IdentityService:
-    fetcher = platform().website_fetcher
-    return IdentityService(get_session(), fetch=lambda url: fetch_public(url, fetcher=fetcher))
-
-
 @bp.route("/artists/<slug>/identity", methods=["GET", "POST"])
 @access(ARTIST_OWNER)
-def artist_identity(slug: str) -> ResponseReturnValue:
-    artist: Artist = g.artist
-    service = identity_service()
+def artist_identity(artist: Artist) -> ResponseReturnValue:
+    service = find_service(IdentityService)
     if request.method == "POST" and FlaskForm().validate_on_submit():
         try:
             if request.form.get("action") == "check":
@@ -44,18 +40,18 @@ def artist_identity(slug: str) -> ResponseReturnValue:
 
 @bp.post("/labels/<slug>/vouch/<artist_slug>")
 @access(LABEL_STAFF)
-def vouch(slug: str, artist_slug: str) -> ResponseReturnValue:
+def vouch(label: Label, artist_slug: str) -> ResponseReturnValue:
     artist = get_session().query(Artist).filter_by(slug=artist_slug).one_or_none()
     if artist is None:
         abort(404)
     if FlaskForm().validate_on_submit():
         try:
-            identity_service().vouch(artist, g.label, actor())
+            find_service(IdentityService).vouch(artist, label, actor())
         except AccountError as error:
             flash(error.message, "error")
         else:
-            flash(f"{g.label.name} vouches for {artist.name}.", "success")
-    return redirect(url_for("profiles.label_members", slug=slug))
+            flash(f"{label.name} vouches for {artist.name}.", "success")
+    return redirect(url_for("profiles.label_members", slug=label.slug))
 
 
 @bp.get("/admin/holds")
@@ -76,7 +72,7 @@ def clear_hold(artist_id: int) -> ResponseReturnValue:
     if FlaskForm().validate_on_submit():
         user = current_user()
         assert user is not None
-        identity_service().clear_hold(artist, user, actor())
+        find_service(IdentityService).clear_hold(artist, user, actor())
         flash(f"{artist.name} may release.", "success")
     return redirect(url_for("identity.holds"))
 
@@ -99,7 +95,7 @@ def label_standing(label_id: int) -> ResponseReturnValue:
         user = current_user()
         assert user is not None
         try:
-            changes = identity_service().set_label_standing(
+            changes = find_service(IdentityService).set_label_standing(
                 label,
                 user,
                 actor(),

@@ -1,1 +1,1 @@
-"""Inspecting uploaded audio: sniffing the container, reading tags, decoding, and the messages artists read."""
+"""Inspecting uploaded audio: sniffing the container, reading tags, decoding, and what artists are told."""

@@ -8,40 +8,23 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
-from ...db import get_session
-from ...storage.interfaces import MultipartPart
-from ...web.access import ARTIST_MEMBER, access
-from ...web.context import actor, external_url, job_queue, platform
+from ...accounts.actor import actor
+from ...storage.interfaces import MultipartPart, ObjectStorage
+from ...web.access import access
 from ...web.inputs import InputError, json_object, whole_number
+from ...web.services import external_url, find_service
+from ..access import ARTIST_RELEASE, ARTIST_UPLOAD
 from ..models import Release, Upload, UploadStatus
 from ..services import ReleaseError
-from ..views import BASE, _artist, _release
+from ..views import BASE
 from .names import sent_name, shown_name
-from .services import StorageUnavailable, UploadLimits, UploadService
+from .services import StorageUnavailable, UploadService
 
 bp = Blueprint("uploads", __name__)
 
 
-def upload_service() -> UploadService:
-    settings = platform().settings
-    return UploadService(
-        get_session(),
-        platform().storage,
-        job_queue(),
-        UploadLimits(
-            settings.upload_quota_bytes,
-            settings.uploads_per_hour,
-            multipart_threshold=settings.upload_multipart_threshold,
-            part_size=settings.upload_part_size,
-        ),
-    )
-
-
-def _upload(release: Release, upload_id: int) -> Upload:
-    upload = get_session().get(Upload, upload_id)
-    if upload is None or upload.release_id != release.id:
-        abort(404)
-    return upload
+def _workspace_url(release: Release) -> str:
+    return url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
 
 
 def describe(upload: Upload) -> dict[str, Any]:
@@ -61,9 +44,8 @@ def _json_error(error: ReleaseError, status: int = 422) -> ResponseReturnValue:
 
 
 @bp.post(BASE + "/<int:release_id>/uploads")
-@access(ARTIST_MEMBER)
-def start(slug: str, release_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def start(release: Release) -> ResponseReturnValue:
     try:
         data = json_object()
         # An absent or zero size is refused by the service: a script always knows the file's size.
@@ -72,7 +54,7 @@ def start(slug: str, release_id: int) -> ResponseReturnValue:
     except InputError as error:
         return jsonify({"error": error.description}), 400
     try:
-        upload, ticket = upload_service().start(
+        upload, ticket = find_service(UploadService).start(
             release,
             actor(),
             kind=str(data.get("kind", "")),
@@ -84,16 +66,14 @@ def start(slug: str, release_id: int) -> ResponseReturnValue:
     except ReleaseError as error:
         return _json_error(error)
     ticket["complete_url"] = url_for(
-        "uploads.complete", slug=_artist().slug, release_id=release.id, upload_id=upload.id
+        "uploads.complete", slug=release.artist.slug, release_id=release.id, upload_id=upload.id
     )
     return jsonify(ticket), 201
 
 
 @bp.post(BASE + "/<int:release_id>/uploads/<int:upload_id>/complete")
-@access(ARTIST_MEMBER)
-def complete(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
-    upload = _upload(release, upload_id)
+@access(ARTIST_UPLOAD)
+def complete(release: Release, upload: Upload) -> ResponseReturnValue:
     try:
         listed = json_object().get("parts") or []
         if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
@@ -108,7 +88,7 @@ def complete(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
     except InputError as error:
         return jsonify({"error": error.description}), 400
     try:
-        upload_service().complete(upload, actor(), parts or None)
+        find_service(UploadService).complete(upload, actor(), parts or None)
     except StorageUnavailable as error:
         return _json_error(error, 503)
     except ReleaseError as error:
@@ -117,32 +97,28 @@ def complete(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
 
 
 @bp.get(BASE + "/<int:release_id>/uploads.json")
-@access(ARTIST_MEMBER)
-def statuses(slug: str, release_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
-    return jsonify({"uploads": [describe(u) for u in upload_service().for_release(release)]})
+@access(ARTIST_RELEASE)
+def statuses(release: Release) -> ResponseReturnValue:
+    return jsonify({"uploads": [describe(u) for u in find_service(UploadService).for_release(release)]})
 
 
 @bp.post(BASE + "/<int:release_id>/uploads/<int:upload_id>/retry")
-@access(ARTIST_MEMBER)
-def retry(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
-    upload = _upload(release, upload_id)
+@access(ARTIST_UPLOAD)
+def retry(release: Release, upload: Upload) -> ResponseReturnValue:
     if FlaskForm().validate_on_submit():
         try:
-            upload_service().retry(upload, actor())
+            find_service(UploadService).retry(upload, actor())
         except ReleaseError as error:
             flash(error.message, "error")
         else:
             flash(f"Checking {upload.original_filename} again.", "success")
-    return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files")
+    return redirect(_workspace_url(release) + "#files")
 
 
 # -- without JavaScript: a plain form straight to storage, which sends the browser back here ---------------
 @bp.post(BASE + "/<int:release_id>/uploads/direct")
-@access(ARTIST_MEMBER)
-def direct(slug: str, release_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
+@access(ARTIST_RELEASE)
+def direct(release: Release) -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         abort(400)
     kind = request.form.get("kind", "")
@@ -153,7 +129,7 @@ def direct(slug: str, release_id: int) -> ResponseReturnValue:
         if track
         else {"artwork": "Cover", "evidence": "Evidence"}.get(kind, "New track")
     )
-    service = upload_service()
+    service = find_service(UploadService)
     try:
         upload, ticket = service.start(
             release,
@@ -164,17 +140,17 @@ def direct(slug: str, release_id: int) -> ResponseReturnValue:
             content_type="application/octet-stream",
             track_id=track.id if track else None,
             success_redirect=lambda upload_id: external_url(
-                "uploads.arrived", slug=_artist().slug, release_id=release.id, upload_id=upload_id
+                "uploads.arrived", slug=release.artist.slug, release_id=release.id, upload_id=upload_id
             ),
         )
     except ReleaseError as error:
         flash(error.message, "error")
         return redirect(
-            url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files"
+            _workspace_url(release) + "#files"
         )
     return render_template(
         "releases/direct_upload.html",
-        artist=_artist(),
+        artist=release.artist,
         release=release,
         upload=upload,
         ticket=ticket,
@@ -186,21 +162,19 @@ def _reported_key(key: str) -> str | None:
     """Our key for the one storage reported after a form upload; "" (refused later) if it is not ours."""
     if not key:
         return None
-    return platform().storage.reported_key(key) or ""
+    return find_service(ObjectStorage).reported_key(key) or ""
 
 
 @bp.get(BASE + "/<int:release_id>/uploads/<int:upload_id>/arrived")
-@access(ARTIST_MEMBER)
-def arrived(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
-    upload = _upload(release, upload_id)
+@access(ARTIST_UPLOAD)
+def arrived(release: Release, upload: Upload) -> ResponseReturnValue:
     # Storage names the key the file landed at; the page hands it on to the check, which validates it.
     key = request.args.get("key", "")[:1024]
     ours = _reported_key(key)
     sent = sent_name(upload, ours) if ours and upload.status == UploadStatus.AWAITING else None
     return render_template(
         "releases/arrived.html",
-        artist=_artist(),
+        artist=release.artist,
         release=release,
         upload=upload,
         key=key,
@@ -209,13 +183,12 @@ def arrived(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
 
 
 @bp.post(BASE + "/<int:release_id>/uploads/<int:upload_id>/check")
-@access(ARTIST_MEMBER)
-def check(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
-    release = _release(release_id)
-    upload = _upload(release, upload_id)
+@access(ARTIST_UPLOAD)
+def check(release: Release, upload: Upload) -> ResponseReturnValue:
     if FlaskForm().validate_on_submit():
         try:
-            upload_service().complete(upload, actor(), key=_reported_key(request.form.get("key", "")[:1024]))
+            key = _reported_key(request.form.get("key", "")[:1024])
+            find_service(UploadService).complete(upload, actor(), key=key)
         except ReleaseError as error:
             flash(error.message, "error")
         else:
@@ -223,4 +196,4 @@ def check(slug: str, release_id: int, upload_id: int) -> ResponseReturnValue:
                 flash(upload.problems[0]["message"] if upload.problems else "The file was refused.", "error")
             else:
                 flash(f"{upload.original_filename} arrived; it is being checked.", "success")
-    return redirect(url_for("releases.workspace_page", slug=_artist().slug, release_id=release.id) + "#files")
+    return redirect(_workspace_url(release) + "#files")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storefront.health.cache import ProbeCache
+from storefront.health.cache import HealthCache
 from storefront.mail.interfaces import MailHealth
 from storefront.mail.outbox import OutboxTransport
 from tests.factories.accounts import PASSWORD, make_user
@@ -91,11 +91,11 @@ class CountingMail(OutboxTransport):
         return super().check()
 
 
-def test_anonymous_health_requests_probe_outside_services_once_per_window(client, platform):
+def test_anonymous_health_requests_probe_outside_services_once_per_window(client, platform, override_service):
     mail = CountingMail()
     platform.mail_transport = mail
     now = [100.0]
-    platform.health = ProbeCache(ttl=10.0, clock=lambda: now[0])
+    override_service(HealthCache, HealthCache(ttl=10.0, clock=lambda: now[0]))
 
     assert client.get("/healthz").status_code == 200
     assert client.get("/healthz").status_code == 200

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 from storefront.attestations.ddex.export import ERN_NAMESPACE
 from storefront.attestations.ddex.structure import structural_problems
+from storefront.attestations.pages import badge_info
 from storefront.attestations.signing.platform import PlatformKey
 from storefront.attestations.verification import verify_certificate
 from storefront.releases.models import Release, ReleaseStatus
@@ -80,14 +81,14 @@ def test_the_badge_links_approved_releases_to_their_certificate(app, db, certifi
     release, _ = certified
     with app.test_request_context("/"):
         badge = render_template_string(
-            '{% include "provenance/_badge.html" %}', release=fresh(db).get(Release, release.id)
+            '{% include "provenance/_badge.html" %}', badge=badge_info(fresh(db).get(Release, release.id))
         )
         assert f'href="/releases/{release.id}/certificate"' in badge
         assert "Human-made · HM-1 certificate" in badge and "Embodied" in badge
         release = fresh(db).get(Release, release.id)
         release.status = ReleaseStatus.DRAFT
         assert "Human-made" not in render_template_string(
-            '{% include "provenance/_badge.html" %}', release=release
+            '{% include "provenance/_badge.html" %}', badge=badge_info(release)
         )
 
 

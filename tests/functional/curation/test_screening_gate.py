@@ -11,7 +11,7 @@ from storefront.events import AuditEvent
 from storefront.jobs.interfaces import JobRegistry
 from storefront.jobs.models import Job, JobStatus
 from storefront.releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
-from storefront.releases.uploads.services import VALIDATE_JOB
+from storefront.releases.uploads.pipeline import VALIDATE_JOB
 from storefront.releases.uploads.validation import check_follow_ups
 from storefront.screening.models import (
     ScreeningOverride,
@@ -95,7 +95,7 @@ def test_a_late_refusal_cannot_slip_through_and_takes_an_approved_release_off_sa
     ticket = Uploader(web, release.id, artist.slug).upload(
         "master", "Night Drive.wav", ai_master.read_bytes(), "audio/wav", track_id=track.id
     )
-    assert run_jobs(platform, db, VALIDATE_JOB) == 1  # accepted; screening still waits in the queue
+    assert run_jobs(platform, db, VALIDATE_JOB.name) == 1  # accepted; screening still waits in the queue
     assert fresh(db).get(Upload, ticket["upload_id"]).status == UploadStatus.READY
     assert web.submit(attestation_url(artist, release), signature_form()).status_code == 302
 
@@ -132,7 +132,7 @@ def test_a_late_refusal_cannot_slip_through_and_takes_an_approved_release_off_sa
     assert web.get(public).status_code == 200 and release.title in text_of(web.get("/"))
 
     # Screening catches up: the master is refused, and the release leaves the store for review again.
-    assert run_jobs(platform, db, SCREEN_JOB) >= 1
+    assert run_jobs(platform, db, SCREEN_JOB.name) >= 1
     assert fresh(db).get(Upload, ticket["upload_id"]).status == UploadStatus.REJECTED
     pulled = fresh(db).get(Release, release.id)
     assert pulled.status == ReleaseStatus.IN_REVIEW

@@ -98,7 +98,7 @@ def test_the_takedown_request_does_not_mail_buyers_nor_grow_with_them(shop):
 
     assert cost_many == cost_few
     assert _notices(session, few) == Counter() and _notices(session, many) == Counter()
-    settle = session.scalars(select(Job).where(Job.name == SETTLE_JOB)).all()
+    settle = session.scalars(select(Job).where(Job.name == SETTLE_JOB.name)).all()
     assert sorted(job.payload["release_id"] for job in settle) == [few.id, many.id]
     assert session.scalars(select(RefundRequest)).all() == []
     # Nobody can download from a release that is taken down, settled or not.
@@ -121,7 +121,7 @@ def test_running_the_jobs_tells_each_buyer_once_even_when_run_again(shop):
 
     # A worker that died after its last commit but before marking the job done: the job runs again.
     with platform.database.transaction() as writer:
-        writer.execute(update(Job).where(Job.name == SETTLE_JOB).values(status=JobStatus.QUEUED))
+        writer.execute(update(Job).where(Job.name == SETTLE_JOB.name).values(status=JobStatus.QUEUED))
     assert jobs.drain() >= 1
     assert _notices(session, release) == expected
     assert len(session.scalars(select(RefundRequest)).all()) == 4

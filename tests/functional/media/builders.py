@@ -15,8 +15,8 @@ from storefront.accounts.models import Artist
 from storefront.container import Platform
 from storefront.db import commit, utcnow
 from storefront.jobs.interfaces import JobQueue
-from storefront.media.services import PROCESS_JOB
 from storefront.releases.models import Release, ReleaseStatus, Track, Upload, UploadKind, UploadStatus
+from storefront.releases.uploads.pipeline import PROCESS_JOB
 from tests.factories.releases import cover_bytes, make_release, master_bytes
 
 _seq = itertools.count(1)

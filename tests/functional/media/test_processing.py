@@ -15,9 +15,10 @@ from storefront.db import commit
 from storefront.jobs.runner import JobContext
 from storefront.media.models import MediaStatus, Rendition, TrackAnalysis
 from storefront.media.recipes import PRECOMPUTED, PREVIEW_FORMAT
-from storefront.media.services import PROCESS_JOB
+from storefront.media.views import media_panel
 from storefront.media.workshop import AudioWorkshop
 from storefront.releases.models import Release, Track
+from storefront.releases.uploads.pipeline import PROCESS_JOB
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.releases import cover_bytes, make_release, master_bytes
 from tests.functional.releases.test_uploads import Uploader
@@ -82,7 +83,10 @@ def _fetch(platform, key: str, dest: Path) -> Path:
 def _panel(app, artist_release) -> str:
     release = artist_release
     with app.test_request_context():
-        return render_template("media/_workspace_files.html", artist=release.artist, release=release)
+        panels = {"media": media_panel(release)}
+        return render_template(
+            "media/_workspace_files.html", artist=release.artist, release=release, panels=panels
+        )
 
 
 def test_an_accepted_master_is_analysed_previewed_and_encoded(web, db, platform, studio, tmp_path):
@@ -124,7 +128,7 @@ def test_processing_again_makes_nothing_twice(db, platform, studio, workshop, tm
     calls = len(workshop.rendered)
 
     handler = platform.registry.get(PROCESS_JOB)
-    handler(JobContext(0, PROCESS_JOB, 1, platform.database, platform), {"upload_id": track.master.id})
+    handler(JobContext(0, PROCESS_JOB.name, 1, platform.database, platform), {"upload_id": track.master.id})
 
     assert len(workshop.rendered) == calls
     assert {f: (r.key, r.sha256, r.updated_at) for f, r in _renditions(db, track.id).items()} == before

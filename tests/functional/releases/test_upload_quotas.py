@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from storefront.releases.models import Upload, UploadStatus
-from storefront.storage.local import PartGrant
+from storefront.storage.tickets import PartGrant
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.releases import make_release
 from tests.helpers import WebClient, fresh, text_of

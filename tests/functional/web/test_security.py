@@ -119,3 +119,26 @@ def test_a_write_on_get_is_refused(make_app):
     assert response.status_code == 500
     with app.extensions["storefront"].database.session() as session:
         assert session.query(Label).filter_by(slug="sneaky").count() == 0
+
+
+def test_rules_hand_the_view_what_they_checked_in_place_of_its_address(web, app, db, platform):
+    from storefront.releases.access import ARTIST_RELEASE
+    from storefront.web.access import access
+    from tests.factories.releases import make_release
+
+    owner = make_user(db, platform)
+    mine = make_release(db, make_artist(db, owner, slug="handed"), title="Mine")
+    theirs = make_release(db, make_artist(db, make_user(db, platform), slug="elsewhere"), title="Theirs")
+
+    @access(ARTIST_RELEASE)
+    def probe(**view_args: object) -> str:
+        release = view_args["release"]
+        return f"{sorted(view_args)} {getattr(release, 'title', None)}"
+
+    app.add_url_rule("/artists/<slug>/releases/<int:release_id>/probe", "probe", probe)
+    web.login(owner.email, PASSWORD)
+    response = web.get(f"/artists/handed/releases/{mine.id}/probe")
+    assert response.get_data(as_text=True) == "['release'] Mine"
+    # Another artist's release, asked for under one's own artist, is not there at all.
+    assert web.get(f"/artists/handed/releases/{theirs.id}/probe").status_code == 404
+    assert web.get(f"/artists/elsewhere/releases/{theirs.id}/probe").status_code == 403

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from ..accounts.models import Artist, ArtistMember, User
+from ..accounts.access import current_user
+from ..accounts.models import Artist, ArtistMember
 from ..db import get_session
+from ..releases.models import Release, ReleaseStatus
 from ..web.access import LOGGED_IN, access
-from .models import Release, ReleaseStatus
+from ..web.services import find_service
+from .services import CurationService
 
 bp = Blueprint("dashboard", __name__)
 
@@ -29,16 +32,10 @@ class DashboardRow:
     next_steps: list[str]
 
 
-def is_artist_member(user: User) -> bool:
-    return bool(user.artist_memberships)
-
-
 def _next_steps(release: Release) -> list[str]:
     if release.status in _NEXT:
         return [_NEXT[release.status]]
-    from ..curation.context import curation_service
-
-    problems = curation_service().submission_problems(release)
+    problems = find_service(CurationService).submission_problems(release)
     if not problems:
         return ["Ready: submit it for review."]
     lead = (
@@ -52,7 +49,8 @@ def _next_steps(release: Release) -> list[str]:
 @bp.get("/dashboard")
 @access(LOGGED_IN)
 def index() -> str:
-    user: User = g.user
+    user = current_user()
+    assert user is not None  # the rule requires a signed-in user
     session = get_session()
     artists = list(
         session.scalars(
