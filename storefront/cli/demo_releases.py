@@ -36,7 +36,7 @@ from ..releases.models import (
     UploadKind,
     UploadStatus,
 )
-from ..releases.uploads.pipeline import VALIDATE_JOB
+from ..releases.uploads.pipeline import VALIDATE_JOB, begin, move
 from ..web.services import find_service
 
 TRACK_SECONDS = 24.0
@@ -153,12 +153,14 @@ def _stage(
         declared_size=len(data),
         size=len(data),
         staging_key="",
-        status=UploadStatus.VALIDATING,
+        status=UploadStatus.AWAITING,
     )
     session.add(upload)
     session.flush()
+    begin(upload, "the demo command made this file")
     upload.staging_key = f"staging/{release.artist_id}/{upload.id}/{secrets.token_hex(8)}"
     platform.storage.put(upload.staging_key, io.BytesIO(data), content_type=content_type)
+    move(upload, UploadStatus.VALIDATING, "the file arrived; a job is checking it")
     JobQueue(session, InlineDispatcher(platform.executor, mode="manual")).enqueue(
         VALIDATE_JOB, {"upload_id": upload.id}
     )

@@ -15,7 +15,7 @@ from storefront.accounts.models import Artist, Label, User
 from storefront.attestations.ddex.structure import structural_problems
 from storefront.cli.demo import ADMIN, DEMO_ACCOUNTS, FAN
 from storefront.mail.models import MessageStatus, OutboundMessage
-from storefront.releases.models import Release, ReleaseStatus
+from storefront.releases.models import Release, ReleaseStatus, UploadStatus
 from tests.helpers import WebClient, fresh, text_of, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -80,6 +80,15 @@ def test_demo_seeds_once_and_its_accounts_work(make_app, db):
     assert "Ferry to Styrsö" in page and "Human-made" in page
     assert web.get(f"/releases/{album.id}/certificate.json").get_json()["files_current"] is True
     assert all(t.master is not None and t.master.info["format"] == "FLAC" for t in album.tracks)
+    # Demo files went the way an artist's do, and their history says so.
+    for track in album.tracks:
+        assert track.master is not None
+        steps = [(s.from_status, s.to_status) for s in track.master.whereabouts.history]
+        assert steps[:3] == [
+            (None, UploadStatus.AWAITING),
+            (UploadStatus.AWAITING, UploadStatus.VALIDATING),
+            (UploadStatus.VALIDATING, UploadStatus.READY),
+        ]
     # Each carries a valid UPC and ISRCs, so it exports as DDEX (a test message: no party id is set).
     for release in releases:
         exported = web.get(f"/releases/{release.id}/ddex.xml")
