@@ -73,13 +73,16 @@ def _details(form: ReleaseForm) -> ReleaseDetails:
 
 
 def open_notices(release: Release) -> list[Upload]:
-    """Uploads the artist still has to act on or wait for: a problem a newer file has solved is dropped."""
+    """Uploads the artist still has to act on or wait for, an accepted file too while it is screened or
+    processed; a problem a newer file has solved is dropped."""
     settled: set[tuple[str, int | None]] = set()
     notices = []
     for upload in release.uploads:  # newest first
         target = (upload.kind.value, upload.track_id)
         if upload.status in (UploadStatus.READY, UploadStatus.REPLACED):
             settled.add(target)
+            if upload.status is UploadStatus.READY and upload.whereabouts.in_progress:
+                notices.append(upload)  # accepted, still being screened or processed
         elif upload.status in (UploadStatus.AWAITING, UploadStatus.VALIDATING) or target not in settled:
             notices.append(upload)
     return notices

@@ -13,14 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from ...db import utcnow
 from ...jobs.interfaces import JobSpec
+from ...jobs.models import Job, JobStatus
 from ..models import Upload, UploadStatus, UploadTransition
 
 # The jobs of the pipeline. Screening and media register the handlers of the follow-ups they do.
 VALIDATE_JOB = JobSpec("releases.validate_upload")
 SCREEN_JOB = JobSpec("provenance.screen_upload")
 PROCESS_JOB = JobSpec("audio.process_master")
+
+# What a ready file is going through while its follow-up jobs run, as the artist reads it.
+STAGES = {SCREEN_JOB.name: "screening", PROCESS_JOB.name: "processing"}
 
 S = UploadStatus
 # The state an upload is created in, and from each state the states it may move to.
@@ -98,6 +105,15 @@ class Whereabouts:
     reason: str
     since: datetime | None
     history: tuple[Step, ...]
+    # For a ready file: each follow-up stage (screening, processing) and where its job stands.
+    stages: tuple[tuple[str, JobStatus], ...] = ()
+
+    @property
+    def in_progress(self) -> bool:
+        """Something is still happening to the file: its check, or a follow-up job queued or running."""
+        return self.state in (S.AWAITING, S.VALIDATING) or any(
+            status in (JobStatus.QUEUED, JobStatus.RUNNING) for _, status in self.stages
+        )
 
 
 def whereabouts(upload: Upload) -> Whereabouts:
@@ -107,11 +123,31 @@ def whereabouts(upload: Upload) -> Whereabouts:
     if upload.status in (S.REJECTED, S.FAILED) and upload.problems:
         # The artist's own words for it: what was wrong and what to do.
         reason = str(upload.problems[0].get("message") or reason)
+    stages = _stages(upload) if upload.status is S.READY else ()
+    label = LABELS[upload.status]
+    running = [name for name, status in stages if status in (JobStatus.QUEUED, JobStatus.RUNNING)]
+    failed = [name for name, status in stages if status is JobStatus.FAILED]
+    if running:
+        label = f"ready; {' and '.join(running)}…"
+    elif failed:
+        label = f"ready; {' and '.join(failed)} could not finish"
     return Whereabouts(
         upload_id=upload.id,
         state=upload.status,
-        label=LABELS[upload.status],
+        label=label,
         reason=reason,
         since=last.at if last is not None else None,
         history=history,
+        stages=stages,
     )
+
+
+def _stages(upload: Upload) -> tuple[tuple[str, JobStatus], ...]:
+    """The follow-up jobs of this file, found by the dedupe key they were enqueued with."""
+    session = object_session(upload)
+    if session is None or upload.id is None:
+        return ()
+    keys = {f"{name}:{upload.id}": name for name in STAGES}
+    rows = session.execute(select(Job.dedupe_key, Job.status).where(Job.dedupe_key.in_(keys))).all()
+    found = {keys[key]: status for key, status in rows if key is not None}
+    return tuple((STAGES[name], found[name]) for name in STAGES if name in found)

@@ -76,3 +76,38 @@ def test_the_sweep_records_why_it_closed_an_upload(web, db, platform):
     assert (last.from_status, last.to_status) == (UploadStatus.AWAITING, UploadStatus.REJECTED)
     assert "never finished uploading" in last.reason
     assert upload.whereabouts.state is UploadStatus.REJECTED
+
+
+def test_a_ready_file_says_which_follow_up_it_is_waiting_for(make_app, db, tmp_path):
+    """Jobs wait in the queue here until run one by one, as on a busy worker."""
+    from storefront.jobs.models import Job, JobStatus
+    from storefront.releases.uploads.pipeline import PROCESS_JOB, SCREEN_JOB, VALIDATE_JOB
+
+    app = make_app(inline_jobs="manual")
+    platform = app.extensions["storefront"]
+    web = WebClient(app)
+    owner = make_user(db, platform)
+    artist = make_artist(db, owner, slug="band")
+    web.login(owner.email, PASSWORD)
+    release = make_release(db, artist)
+    up = Uploader(web, release.id)
+    up.upload("master", "slow.flac", master_bytes(tmp_path, seed=21), "audio/flac")
+
+    def run(spec) -> None:
+        job = fresh(db).scalar(select(Job).where(Job.name == spec.name, Job.status == JobStatus.QUEUED))
+        assert job is not None, spec.name
+        platform.executor.run(job.id)
+
+    def state() -> str:
+        upload = fresh(db).scalar(select(Upload).where(Upload.original_filename == "slow.flac"))
+        return upload.whereabouts.label
+
+    assert state() == "checking…"
+    run(VALIDATE_JOB)
+    assert state() == "ready; screening and processing…"
+    assert "ready; screening and processing…" in text_of(web.get(up.base))
+    run(SCREEN_JOB)
+    assert state() == "ready; processing…"
+    run(PROCESS_JOB)
+    assert state() == "ready"
+    assert "ready; " not in text_of(web.get(up.base))
