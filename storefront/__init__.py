@@ -190,10 +190,15 @@ def _register_services(app: Flask, platform: object) -> None:
 
 
 def _register_jobs(platform: object) -> None:
+    from .accounts.payees.services import register_jobs as register_payee_jobs
     from .container import Platform
     from .curation.services import register_jobs as register_curation_jobs
     from .mail.services import register_jobs as register_mail_jobs
     from .media.jobs import register_jobs as register_media_jobs
+    from .orders.fulfilment import register_jobs as register_order_jobs
+    from .orders.refunds import register_jobs as register_refund_jobs
+    from .payments.handling import register_jobs as register_payment_jobs
+    from .payouts.transfers import register_jobs as register_payout_jobs
     from .releases.uploads.validation import check_follow_ups
     from .releases.uploads.validation import register_jobs as register_release_jobs
     from .screening.services import register_jobs as register_screening_jobs
@@ -204,4 +209,13 @@ def _register_jobs(platform: object) -> None:
     register_screening_jobs(platform.registry)
     register_curation_jobs(platform.registry)
     register_media_jobs(platform.registry)
+    # Selling: each room's jobs, and its handlers for the payment gateway's events.
+    for register in (
+        register_payment_jobs,
+        register_order_jobs,
+        register_refund_jobs,
+        register_payout_jobs,
+        register_payee_jobs,
+    ):
+        register(platform.registry, platform.event_routes)
     check_follow_ups(platform.registry)

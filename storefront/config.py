@@ -68,6 +68,14 @@ class Settings:
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # The platform's share of each sale, in basis points of the line's price (100 = 1 %); 0 by default.
+    platform_fee_bps: int = 0
+    # Stripe Tax's automatic tax on checkout (EU VAT on digital goods): off unless the operator turns it on.
+    stripe_automatic_tax: str = "off"
+    # Where sellers' connected accounts are registered, for Stripe's onboarding (ISO country code).
+    payee_default_country: str = "US"
+    # Checkout sessions one client may start: COUNT/SECONDS, per IP address and per account (card testing).
+    checkout_rate_limit: str = "20/3600"
 
     mail: str = "outbox"
     smtp_url: str = ""
@@ -144,6 +152,15 @@ class Settings:
         count, _, seconds = self.auth_rate_limit.partition("/")
         return int(count), int(seconds)
 
+    @property
+    def checkout_limit(self) -> tuple[int, int]:
+        count, seconds = self.checkout_rate_limit.split("/")
+        return int(count), int(seconds)
+
+    @property
+    def automatic_tax(self) -> bool:
+        return self.stripe_automatic_tax == "on"
+
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
@@ -191,6 +208,17 @@ class Settings:
         if count <= 0 or seconds <= 0:
             raise ConfigError("STOREFRONT_AUTH_RATE_LIMIT must look like COUNT/SECONDS, for example 10/300.")
         self._validate_rate_limit_storage()
+        _choice("STOREFRONT_STRIPE_AUTOMATIC_TAX", self.stripe_automatic_tax, ("off", "on"))
+        try:
+            count, seconds = self.checkout_limit
+        except ValueError:
+            count = seconds = 0
+        if count <= 0 or seconds <= 0:
+            raise ConfigError(
+                "STOREFRONT_CHECKOUT_RATE_LIMIT must look like COUNT/SECONDS, for example 20/3600."
+            )
+        if not re.fullmatch(r"[A-Z]{2}", self.payee_default_country):
+            raise ConfigError("STOREFRONT_PAYEE_DEFAULT_COUNTRY must be a two-letter country code, like US.")
         self._validate_ranges()
         if self.job_lease_seconds <= 0 or self.queue_visibility_timeout <= 0:
             raise ConfigError(
@@ -219,6 +247,7 @@ class Settings:
             ("PASSWORD_MEMORY_KIB", self.password_memory_kib, 8, 4 * 1024 * 1024),
             ("PASSWORD_PARALLELISM", self.password_parallelism, 1, 64),
             ("DEMO_TRACK_SECONDS", self.demo_track_seconds, 1, 600),
+            ("PLATFORM_FEE_BPS", self.platform_fee_bps, 0, 5000),
         ):
             if not low <= value <= high:
                 raise ConfigError(f"{PREFIX}{name} must be between {low} and {high}, not {value}.")

@@ -14,6 +14,7 @@ from .db import Database
 from .jobs.interfaces import JobDispatcher, JobRegistry
 from .jobs.runner import JobExecutor
 from .mail.interfaces import MailTransport
+from .payments.events import EventRoutes
 from .payments.interfaces import PaymentGateway
 from .storage.interfaces import ObjectStorage
 from .web.ratelimit import RateLimiter
@@ -42,6 +43,8 @@ class Platform:
     website_fetcher: WebsiteFetcher = field(default_factory=WebsiteFetcher)
     # An AI-music classifier whose score screening shows as one more signal; none ships with Velvet.
     music_detector: MusicDetector | None = None
+    # Which rooms handle which payment-gateway events; each room adds its own when the app starts.
+    event_routes: EventRoutes = field(default_factory=EventRoutes)
 
 
 def build_storage(settings: Settings) -> ObjectStorage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .accounts import models as accounts_models
+from .accounts.payees import models as payee_models
 from .accounts.sessions import UserSession
 from .attestations import models as provenance_models
 from .curation import models as curation_models
@@ -11,7 +12,10 @@ from .events import AuditEvent
 from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
+from .orders import models as order_models
 from .orders.models import Entitlement
+from .payments import models as payment_models
+from .payouts import models as payout_models
 from .releases.models import Contributor, Release, Track, Upload
 from .screening.models import Fingerprint, ScreeningResult
 
@@ -33,5 +37,9 @@ __all__ = [
     "curation_models",
     "media_models",
     "metadata",
+    "order_models",
+    "payee_models",
+    "payment_models",
+    "payout_models",
     "provenance_models",
 ]

@@ -184,6 +184,9 @@ class RosterLink(Base):
     artist_consent_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # By their agreement the label sells this artist's releases on the label and is paid for them; both
+    # sides must have agreed to the link while this is set (setting it asks the artist's consent again).
+    label_collects: Mapped[bool] = mapped_column(default=False)
 
     label: Mapped[Label] = relationship(back_populates="roster_links")
     artist: Mapped[Artist] = relationship(back_populates="roster_links")

@@ -1,0 +1,1 @@
+"""Payouts: transfers to sellers' connected accounts, their reversals, earnings reports, reconciliation."""
