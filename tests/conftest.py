@@ -21,7 +21,7 @@ from storefront.models import metadata
 from storefront.web.services import registry_of
 from tests.helpers import WebClient
 
-pytest_plugins = ["tests.services.seaweedfs"]
+pytest_plugins = ["tests.services.seaweedfs", "tests.services.fake_stripe.plugin"]
 
 # Argon2id at its cheapest: tests check behaviour, not hashing cost.
 FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 8, "password_parallelism": 1}
