@@ -130,6 +130,7 @@ def _storage_origins(settings: Settings) -> list[str]:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.identity.views import bp as identity_bp
+    from .accounts.payees.views import bp as payees_bp
     from .accounts.profile_views import bp as profiles_bp
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
@@ -139,6 +140,13 @@ def _register_blueprints(app: Flask) -> None:
     from .curation.views import bp as curation_bp
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
+    from .orders.fulfilment.claims import bp as claims_bp
+    from .orders.library import bp as library_bp
+    from .orders.refunds.views import bp as refunds_bp
+    from .orders.views import bp as orders_bp
+    from .payments.views import sandbox as sandbox_bp
+    from .payments.views import webhooks as webhooks_bp
+    from .payouts.views import bp as payouts_bp
     from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
     from .tdm.views import bp as tdm_bp
@@ -159,6 +167,16 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(provenance_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(payees_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(refunds_bp)
+    app.register_blueprint(payouts_bp)
+    app.register_blueprint(claims_bp)
+    app.register_blueprint(sandbox_bp)
+    # Stripe proves a webhook by its signature; it has no cookie or form token to send.
+    csrf.exempt(webhooks_bp)
+    app.register_blueprint(webhooks_bp)
     try:
         from .storage.views import storage_blueprint
     except ImportError:
@@ -175,7 +193,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_services(app: Flask, platform: object) -> None:
     """Every room's service factories, in one registry a view asks with `find_service`."""
-    from . import accounts, attestations, curation, health, mail, media, releases
+    from . import accounts, attestations, curation, health, mail, media, orders, payouts, releases
     from .container import Platform
     from .container import register_services as register_platform
     from .web.services import EXTENSION, ServiceRegistry
@@ -184,7 +202,7 @@ def _register_services(app: Flask, platform: object) -> None:
     registry = ServiceRegistry()
     register_platform(registry, platform)
     # Releases before the rooms that add their panels to its workspace.
-    for room in (mail, accounts, releases, attestations, curation, media, health):
+    for room in (mail, accounts, releases, attestations, curation, media, health, orders, payouts):
         room.register_services(registry)
     app.extensions[EXTENSION] = registry
 

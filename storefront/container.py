@@ -65,7 +65,7 @@ def build_storage(settings: Settings) -> ObjectStorage:
     return LocalStorage(settings.resolved_storage_dir, secret_key=settings.secret_key)
 
 
-def build_payments(settings: Settings) -> PaymentGateway:
+def build_payments(settings: Settings, database: Database) -> PaymentGateway:
     if settings.payments == "stripe":
         from .payments.stripe import StripeGateway
 
@@ -76,7 +76,7 @@ def build_payments(settings: Settings) -> PaymentGateway:
         )
     from .payments.sandbox import SandboxGateway
 
-    return SandboxGateway()
+    return SandboxGateway(database, base_url=settings.base_url)
 
 
 def build_mail(settings: Settings) -> MailTransport:
@@ -133,7 +133,7 @@ def build_platform(settings: Settings) -> Platform:
         settings=settings,
         database=database,
         storage=build_storage(settings),
-        payments=build_payments(settings),
+        payments=build_payments(settings, database),
         mail_transport=build_mail(settings),
         registry=registry,
         executor=executor,
@@ -150,16 +150,23 @@ def build_platform(settings: Settings) -> Platform:
         fingerprinter=fingerprinter,
     )
     executor.services = platform
+    from .payments.sandbox import SandboxGateway
+
+    if isinstance(platform.payments, SandboxGateway):
+        # The sandbox records the events Stripe would send as webhooks; their handling needs the runner.
+        platform.payments.jobs = platform.jobs
     return platform
 
 
 def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     """The platform's parts as services, each read from the platform when a request first asks for it."""
+    from .accounts.payees.services import PayeePlatform
     from .jobs.interfaces import JobQueue
     from .screening.interfaces import ScreeningPlatform
 
     registry.register(Platform, lambda _: platform)
     registry.register(ScreeningPlatform, lambda _: platform)
+    registry.register(PayeePlatform, lambda _: platform)
     registry.register(Settings, lambda _: platform.settings)
     registry.register(ObjectStorage, lambda _: platform.storage)
     registry.register(PaymentGateway, lambda _: platform.payments)

@@ -99,11 +99,15 @@ def upgrade() -> None:
         sa.Column("platform_fee_bps", sa.Integer(), nullable=False),
         sa.Column("transfer_group", sa.String(length=60), nullable=False),
         sa.Column("free", sa.Boolean(), nullable=False),
+        sa.Column("cart_id", sa.Integer(), nullable=True),
         sa.Column("created_at", storefront.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("paid_at", storefront.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("receipt_sent_at", storefront.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["buyer_id"], ["users.id"], name=op.f("fk_orders_buyer_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["cart_id"], ["carts.id"], name=op.f("fk_orders_cart_id_carts"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("checkout_session_id", name=op.f("uq_orders_checkout_session_id")),
@@ -431,10 +435,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("label_collects", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(
+            sa.Column("collect_proposed_at", storefront.db.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("roster_links", schema=None) as batch_op:
+        batch_op.drop_column("collect_proposed_at")
         batch_op.drop_column("label_collects")
 
     with op.batch_alter_table("entitlements", schema=None) as batch_op:

@@ -16,23 +16,26 @@ def register_services(registry: ServiceRegistry) -> None:
     from ..web.ratelimit import RateLimiter
     from .identity.checks import IdentityService
     from .memberships import MembershipService
+    from .payees import register_services as register_payees
     from .profiles import ProfileService
-    from .services import AccountService
+    from .services import AccountService, ProvenAddressHooks
     from .sessions import SessionService
 
+    registry.register_value(ProvenAddressHooks, ProvenAddressHooks())
     registry.register(AccountService, _account_service)
     registry.register(ProfileService, _profile_service)
     registry.register(IdentityService, _identity_service)
     registry.register(MembershipService, lambda s: MembershipService(s.session))
     registry.register(SessionService, lambda s: SessionService(s.session))
     registry.register(LoginLimits, lambda s: LoginLimits(s.find(RateLimiter)))
+    register_payees(registry)
 
 
 def _account_service(services: RequestServices) -> AccountService:
     from ..mail.services import MailService
     from ..web.services import external_url
     from .credentials import Passwords, Tokens
-    from .services import AccountService
+    from .services import AccountService, ProvenAddressHooks
 
     return AccountService(
         services.session,
@@ -40,6 +43,7 @@ def _account_service(services: RequestServices) -> AccountService:
         tokens=services.find(Tokens),
         mail=services.find(MailService),
         url_for=external_url,
+        proven=services.find(ProvenAddressHooks),
     )
 
 

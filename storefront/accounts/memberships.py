@@ -86,6 +86,9 @@ class MembershipService:
         if link.status == RosterStatus.ENDED:
             return
         link.ended_at = utcnow()
+        # An agreement to collect ends with the link: joining again asks for it again.
+        link.label_collects = False
+        link.collect_proposed_at = None
         record_event(
             self.session,
             "label:roster_ended",

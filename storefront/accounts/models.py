@@ -187,6 +187,8 @@ class RosterLink(Base):
     # By their agreement the label sells this artist's releases on the label and is paid for them; both
     # sides must have agreed to the link while this is set (setting it asks the artist's consent again).
     label_collects: Mapped[bool] = mapped_column(default=False)
+    # The label has asked to collect and waits for the artist's answer; the artist's yes sets label_collects.
+    collect_proposed_at: Mapped[datetime | None] = mapped_column()
 
     label: Mapped[Label] = relationship(back_populates="roster_links")
     artist: Mapped[Artist] = relationship(back_populates="roster_links")

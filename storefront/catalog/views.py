@@ -10,6 +10,7 @@ from ..accounts.models import Artist, Label, RosterStatus
 from ..attestations.pages import badge_info
 from ..db import get_session
 from ..media.services import can_download
+from ..orders.pricing import buy_options, format_amount
 from ..releases.identifiers import format_price
 from ..releases.models import Release, ReleaseStatus
 from ..storage.interfaces import ObjectStorage
@@ -74,6 +75,8 @@ def release_page(slug: str, release_slug: str) -> str | tuple[str, int]:
         format_price=format_price,
         badge=badge_info(release),
         may_download=can_download(current_user(), release),
+        buy=buy_options(get_session(), release, user.id if (user := current_user()) else None),
+        format_amount=format_amount,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..attestations.cli import register_cli as register_provenance_cli
-from . import admin, database, demo, operations
+from . import admin, database, demo, operations, payouts
 
 
 def register(app: Flask) -> None:
@@ -15,4 +15,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(operations.worker)
     app.cli.add_command(operations.check)
     app.cli.add_command(operations.sweep_command)
+    app.cli.add_command(payouts.reconcile)
     register_provenance_cli(app)

@@ -17,6 +17,7 @@ from ..events import record_event
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
 from ..mail.services import MailService
+from ..payments.interfaces import GatewayError, RefundResult
 from ..releases.models import Release, ReleaseStatus, UploadStatus
 from ..screening.state import release_screening
 from .approvals import appeal_refusal, decision_refusal, is_platform_curator, label_review_clause
@@ -344,9 +345,17 @@ def request_refund(context: JobContext, payload: dict[str, Any]) -> None:
         refund = session.get(RefundRequest, int(payload["refund_id"]))
         if refund is None or refund.status != RefundStatus.REQUESTED:
             return
-        reference, amount, key = refund.payment_reference, refund.amount_minor, f"velvet-refund-{refund.id}"
-    result = context.services.payments.refund(reference, amount, idempotency_key=key)
-    if result.status.startswith("failed") and context.attempt < 5:
+        # Not "velvet-refund-<id>": that names the refunds of order lines, numbered apart from these.
+        reference, amount = refund.payment_reference, refund.amount_minor
+        key = f"velvet-takedown-refund-{refund.id}"
+    final = False
+    try:
+        result = context.services.payments.refund(reference, amount, idempotency_key=key)
+    except GatewayError as exc:
+        if exc.retryable and context.attempt < 5:
+            raise
+        result, final = RefundResult(reference="", status=f"failed: {exc}"), True
+    if result.status.startswith("failed") and context.attempt < 5 and not final:
         raise RuntimeError(f"the payment gateway refused the refund: {result.status}")
     with context.database.transaction() as session:
         refund = session.get(RefundRequest, int(payload["refund_id"]))

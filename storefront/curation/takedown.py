@@ -11,7 +11,8 @@ from ..db import utcnow
 from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from ..mail.services import MailService, render_outside_request
-from ..orders.models import Entitlement, EntitlementSource
+from ..orders.models import Entitlement, EntitlementSource, OrderLine
+from ..orders.refunds import RefundService
 from ..releases.models import Release, ReleaseStatus
 from .models import RefundRequest
 
@@ -37,10 +38,13 @@ def _settle(session: Session, services: Any, release: Release, holders: list[Ent
     """Revoke, tell and (for purchases) record and ask for the refund, in the caller's transaction.
 
     The revocation is the mark that this buyer is settled: it commits with the mail and the refund, so a
-    job run again after a crash picks up only the buyers it had not reached."""
+    job run again after a crash picks up only the buyers it had not reached. A purchase made through an
+    order is refunded like any other refund of its line (what is left of it, the payee's share taken back);
+    an older purchase known only by its payment reference keeps its own refund request."""
     queue = JobQueue(session, services.jobs)
     mail = MailService(session, queue, render_outside_request)
     refunds: list[RefundRequest] = []
+    sold: list[int] = []
     for entitlement in holders:
         entitlement.revoked_at = utcnow()
         entitlement.revoked_reason = "release taken down"
@@ -52,7 +56,12 @@ def _settle(session: Session, services: Any, release: Release, holders: list[Ent
             release=release,
             entitlement=entitlement,
         )
-        if entitlement.source != EntitlementSource.PURCHASE or not entitlement.payment_reference:
+        if entitlement.source != EntitlementSource.PURCHASE:
+            continue
+        if entitlement.order_line_id is not None:
+            sold.append(entitlement.order_line_id)
+            continue
+        if not entitlement.payment_reference:
             continue
         refund = RefundRequest(
             release_id=release.id,
@@ -64,10 +73,21 @@ def _settle(session: Session, services: Any, release: Release, holders: list[Ent
         session.add(refund)
         refunds.append(refund)
     session.flush()
+    _refund_lines(session, queue, mail, sold)
     # Each refund is on record before the gateway is asked, by a job that retries until it gets an answer;
     # the idempotency key keeps a retry from refunding twice.
     for refund in refunds:
         queue.enqueue(REFUND_JOB, {"refund_id": refund.id}, dedupe_key=f"refund:{refund.id}")
+
+
+def _refund_lines(session: Session, queue: JobQueue, mail: MailService, line_ids: list[int]) -> None:
+    service = RefundService(session, queue=queue, mail=mail)
+    for line_id in line_ids:
+        line = session.get(OrderLine, line_id)
+        # Already refunded, held by a dispute, or never paid: nothing is owed through this line.
+        if line is None or service.refusal(line) is not None:
+            continue
+        service.refund_line(line, service.refundable(line), reason="takedown", by=None)
 
 
 def settle_takedown(context: JobContext, payload: dict[str, Any]) -> None:

@@ -113,6 +113,8 @@ class Order(Base):
     platform_fee_bps: Mapped[int] = mapped_column(default=0)  # the setting when the order was made
     transfer_group: Mapped[str] = mapped_column(String(60))
     free: Mapped[bool] = mapped_column(default=False)  # nothing to pay: fulfilled without a gateway
+    # The cart it was paid from: its items leave that cart once the order is paid.
+    cart_id: Mapped[int | None] = mapped_column(ForeignKey("carts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column()
     receipt_sent_at: Mapped[datetime | None] = mapped_column()

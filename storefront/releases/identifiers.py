@@ -84,4 +84,5 @@ def format_price(minor: int, currency: str) -> str:
     if exponent == 0:
         return f"{minor} {currency}"
     scale = int(10**exponent)
-    return f"{minor // scale}.{minor % scale:0{exponent}d} {currency}"
+    sign, whole = ("-" if minor < 0 else ""), abs(minor)
+    return f"{sign}{whole // scale}.{whole % scale:0{exponent}d} {currency}"

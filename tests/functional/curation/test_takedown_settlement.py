@@ -14,10 +14,12 @@ from storefront.db import commit
 from storefront.jobs.inline import InlineDispatcher
 from storefront.jobs.models import Job, JobStatus
 from storefront.mail.models import OutboundMessage
-from storefront.orders.models import Entitlement, EntitlementSource
+from storefront.orders.models import Entitlement, EntitlementSource, LineRefund, LineStatus, OrderLine
+from storefront.orders.models import RefundStatus as LineRefundStatus
 from storefront.releases.models import ReleaseStatus
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.releases import make_release
+from tests.functional.orders.test_refund_support import RecordingGateway, paid_order, use_gateway
 from tests.helpers import WebClient, fresh
 
 
@@ -125,3 +127,76 @@ def test_running_the_jobs_tells_each_buyer_once_even_when_run_again(shop):
     assert jobs.drain() >= 1
     assert _notices(session, release) == expected
     assert len(session.scalars(select(RefundRequest)).all()) == 4
+
+
+def test_a_purchase_made_through_an_order_is_refunded_through_its_line(shop):
+    platform, session, artist, curator = shop
+    gateway = RecordingGateway()
+    use_gateway(platform, gateway)
+    release = make_release(session, artist)
+    release.status = ReleaseStatus.APPROVED
+    commit(session)
+    whole, partly = (
+        paid_order(
+            session, gateway, make_user(session, platform, email=f"buyer{n}@example.com"), [(release, 900)]
+        )
+        for n in range(2)
+    )
+    # One buyer already had 2.50 back: the takedown refunds what is left.
+    session.add(
+        LineRefund(
+            line=partly.lines[0],
+            amount_minor=250,
+            currency="USD",
+            reason="Scratchy",
+            idempotency_key="velvet-refund-earlier",
+            status=LineRefundStatus.SUCCEEDED,
+        )
+    )
+    partly.lines[0].refunded_minor = 250
+    # And a purchase from before orders, known only by its payment reference: the old path.
+    legacy = make_user(session, platform, email="legacy@example.com")
+    session.add(
+        Entitlement(
+            user=legacy,
+            release_id=release.id,
+            source=EntitlementSource.PURCHASE,
+            payment_reference="pi_legacy",
+            amount_minor=700,
+        )
+    )
+    commit(session)
+    gateway.add_charge("pi_legacy", 700)
+
+    _take_down(curator, platform, release)
+    InlineDispatcher(platform.executor, mode="manual").drain()
+
+    fresh(session)
+    takedown = session.scalars(select(LineRefund).where(LineRefund.reason == "takedown")).all()
+    assert sorted(r.amount_minor for r in takedown) == [650, 900]
+    assert {r.status for r in takedown} == {LineRefundStatus.SUCCEEDED}
+    by_line = [c for c in gateway.refunds if c["key"].startswith("velvet-refund-")]
+    assert sorted(c["amount"] for c in by_line) == [650, 900]
+    assert {c["key"] for c in by_line} == {r.idempotency_key for r in takedown}
+    for sale in (whole, partly):
+        line = session.get(OrderLine, sale.lines[0].id)
+        assert (line.status, line.refunded_minor) == (LineStatus.REFUNDED, 900)
+    [old] = session.scalars(select(RefundRequest)).all()
+    assert (old.payment_reference, old.status) == ("pi_legacy", RefundStatus.REFUNDED)
+    # Its key is its own: a line refund with the same number is another refund.
+    assert [c["key"] for c in gateway.refunds if c["reference"] == "pi_legacy"] == [
+        f"velvet-takedown-refund-{old.id}"
+    ]
+    rights = session.scalars(select(Entitlement).where(Entitlement.release_id == release.id)).all()
+    assert {r.revoked_reason for r in rights} == {"release taken down"}
+    assert sorted(set(_notices_to(session, "buyer"))) == ["buyer0@example.com", "buyer1@example.com"]
+
+
+def _notices_to(session, prefix: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(OutboundMessage.to_address).where(
+                OutboundMessage.kind == "takedown_notice", OutboundMessage.to_address.like(f"{prefix}%")
+            )
+        )
+    )

@@ -1,0 +1,81 @@
+"""A fan's collection: everything they may download, and the purchases that gave them the right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Blueprint, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..accounts.access import current_user
+from ..accounts.models import User
+from ..db import get_session
+from ..releases.identifiers import format_price
+from ..releases.models import Release, ReleaseStatus, Track
+from ..web.access import LOGGED_IN, access
+from .models import Entitlement, Order, OrderStatus
+
+bp = Blueprint("library", __name__)
+
+
+@dataclass
+class CollectionItem:
+    release: Release
+    acquired_at: datetime
+    whole: bool = False  # the whole release, not only some of its tracks
+    tracks: list[Track] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        # A taken-down release leaves the collection's downloads, not its record.
+        return self.release.status == ReleaseStatus.APPROVED
+
+
+def collection(session: Session, user: User) -> list[CollectionItem]:
+    """Releases the user holds a right to, newest first; a release bought track by track lists the tracks."""
+    rights = session.scalars(
+        select(Entitlement)
+        .where(Entitlement.user_id == user.id, Entitlement.revoked_at.is_(None))
+        .options(selectinload(Entitlement.release), selectinload(Entitlement.track))
+        .order_by(Entitlement.created_at.desc(), Entitlement.id.desc())
+    )
+    items: dict[int, CollectionItem] = {}
+    for right in rights:
+        item = items.setdefault(right.release_id, CollectionItem(right.release, right.created_at))
+        if right.track is None:
+            item.whole = True
+        elif right.track not in item.tracks:
+            item.tracks.append(right.track)
+    for item in items.values():
+        if item.whole:
+            item.tracks = []
+        item.tracks.sort(key=lambda t: t.position)
+    return list(items.values())
+
+
+def purchases(session: Session, user: User, *, limit: int = 50) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.buyer_id == user.id, Order.status.in_((OrderStatus.PAID, OrderStatus.PROCESSING)))
+            .options(selectinload(Order.lines))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@bp.get("/collection")
+@access(LOGGED_IN)
+def index() -> str:
+    user = current_user()
+    assert user is not None
+    session = get_session()
+    return render_template(
+        "orders/collection.html",
+        items=collection(session, user),
+        orders=purchases(session, user),
+        format_price=format_price,
+    )
