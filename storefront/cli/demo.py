@@ -126,8 +126,10 @@ def demo() -> None:
     releases = seed_releases(current_app._get_current_object(), platform, ADMIN.email)  # type: ignore[attr-defined]
     if releases:
         click.echo(f"{releases} demo releases synthesised, checked, signed and approved.")
-    from .demo_purchase import seed_purchase
+    from .demo_purchase import connect_payees, seed_purchase
 
+    if connected := connect_payees(platform):
+        click.echo(f"{connected} demo artists have sandbox payout accounts, so their releases are on sale.")
     if seed_purchase(platform, FAN.email):
         click.echo(f"{FAN.email} bought a demo release in the payment sandbox (no money moved).")
     click.echo("Demo accounts (email / password / role):")

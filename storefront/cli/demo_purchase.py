@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..accounts.models import User
+from ..accounts.models import Artist, User
+from ..accounts.payees.models import PayeeAccount
 from ..accounts.payees.services import payee_for
 from ..container import Platform
 from ..jobs.inline import InlineDispatcher
@@ -19,6 +20,44 @@ from ..orders.pricing import line_name
 from ..payments.interfaces import CheckoutLine, CheckoutRequest
 from ..payments.sandbox import SandboxGateway
 from ..releases.models import Release, ReleaseStatus
+
+
+def connect_payees(platform: Platform) -> int:
+    """Give every demo artist without one a sandbox payout account that can receive transfers, as if its
+    owner had finished onboarding, so the demo store sells. Returns how many were connected."""
+    sandbox = platform.payments
+    if not isinstance(sandbox, SandboxGateway):
+        return 0
+    with platform.database.session() as session:
+        waiting = [
+            (artist.id, artist.name, artist.members[0].user.email if artist.members else "")
+            for artist in session.scalars(
+                select(Artist)
+                .outerjoin(PayeeAccount, PayeeAccount.artist_id == Artist.id)
+                .where(PayeeAccount.id.is_(None))
+                .order_by(Artist.id)
+            )
+        ]
+    for artist_id, name, email in waiting:
+        account_id = sandbox.create_payee(
+            display_name=name,
+            email=email or "payouts@example.com",
+            country=platform.settings.payee_default_country,
+            idempotency_key=f"velvet-payee-artist-{artist_id}",
+        )
+        sandbox.enable_transfers(account_id)
+        with platform.database.transaction() as session:
+            session.add(
+                PayeeAccount(
+                    artist_id=artist_id,
+                    gateway=sandbox.backend_name,
+                    provider_account_id=account_id,
+                    transfers_enabled=True,
+                    details_needed=[],
+                )
+            )
+    InlineDispatcher(platform.executor, mode="manual").drain()
+    return len(waiting)
 
 
 def seed_purchase(platform: Platform, fan_email: str) -> bool:

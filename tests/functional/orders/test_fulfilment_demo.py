@@ -8,6 +8,7 @@ from sqlalchemy import select
 from storefront.cli.demo import FAN
 from storefront.cli.demo_purchase import seed_purchase
 from storefront.orders.models import Order, OrderStatus
+from storefront.releases.models import Release
 from tests.factories.accounts import make_user
 from tests.functional.payments.selling import entitlements, ledger, on_sale, seller
 from tests.helpers import WebClient, fresh, mail_to, text_of
@@ -37,9 +38,19 @@ def test_the_demo_command_leaves_the_demo_fan_a_release_to_download(make_app):
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "fan@example.com bought a demo release in the payment sandbox (no money moved)." in result.output
+    assert "demo artists have sandbox payout accounts, so their releases are on sale." in result.output
     web = WebClient(app)
     web.login(FAN.email, FAN.password)
     collection = text_of(web.get("/collection"))
     assert "Download" in collection
+    # Every demo release can be bought: its artist's payout account receives transfers.
+    session = app.extensions["storefront"].database.session()
+    releases = session.scalars(select(Release)).all()
+    pages = [f"/artists/{r.artist.slug}/album/{r.slug}" for r in releases]
+    session.close()
+    assert len(pages) == 3
+    for page in pages:
+        html = web.get(page).get_data(as_text=True)
+        assert "/cart/add" in html or "In your collection" in html, page
     again = app.test_cli_runner().invoke(args=["demo"])
     assert "bought a demo release" not in again.output
