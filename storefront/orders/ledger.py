@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import LedgerEntry, LedgerKind
+from .models import LedgerEntry, LedgerKind, Order, OrderLine
 
 
 def record(
@@ -51,6 +51,35 @@ def record(
     except IntegrityError:
         return False
     return True
+
+
+def book(
+    session: Session,
+    kind: LedgerKind,
+    key: str,
+    order: Order,
+    amount_minor: int,
+    *,
+    line: OrderLine | None = None,
+    payee_key: str | None = None,
+    provider_id: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> bool:
+    """One row of an order, or of one of its lines (then the line's payee and release unless `payee_key`
+    says whose it is). False if its key is on record already."""
+    return record(
+        session,
+        key,
+        kind,
+        order_id=order.id,
+        amount_minor=amount_minor,
+        currency=order.currency,
+        order_line_id=line.id if line is not None else None,
+        payee_key=payee_key if payee_key is not None else (line.payee_key if line is not None else ""),
+        release_id=line.release_id if line is not None else None,
+        provider_id=provider_id,
+        detail=detail,
+    )
 
 
 def order_total(session: Session, order_id: int, *kinds: LedgerKind) -> int:

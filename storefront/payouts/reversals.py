@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from ..db import Database
 from ..events import record_event
 from ..jobs.interfaces import PermanentJobError
+from ..orders.ledger import book
 from ..orders.models import LedgerKind, OrderLine
 from ..payments.interfaces import GatewayError, GatewayEvent, PaymentGateway, TransferRecord
 from .models import PayoutTransfer, ReversalStatus, TransferReversal, TransferStatus
-from .transfers import Transaction, ledger, record_transfers
+from .transfers import Transaction, record_transfers
 
 if TYPE_CHECKING:
     from ..jobs.runner import JobContext
@@ -141,7 +142,7 @@ class Reversals:
             )
             assert locked is not None
             locked.reversed_minor += amount
-            ledger(
+            book(
                 session,
                 LedgerKind.REVERSAL,
                 "reversal:" + key.removeprefix("velvet-reversal-"),
@@ -209,7 +210,7 @@ def on_transfer_reversed(context: JobContext, event: GatewayEvent) -> None:
         if elsewhere <= 0:
             return
         row.reversed_minor += elsewhere
-        ledger(
+        book(
             session,
             LedgerKind.REVERSAL,
             f"reversal:gateway:{event.object_id}:{fresh.reversed_minor}",

@@ -24,8 +24,8 @@ from ..db import Database, utcnow
 from ..events import AuditEvent, record_event
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..orders.hooks import PAY_ORDER, REVERSE_LINE
-from ..orders.ledger import record
-from ..orders.models import LedgerKind, Order, OrderLine, OrderStatus
+from ..orders.ledger import book
+from ..orders.models import LedgerKind, Order, OrderStatus
 from ..payments.events import EventRoutes
 from ..payments.interfaces import GatewayError, GatewayEvent, PaymentGateway
 from .models import PayoutTransfer, ReversalStatus, TransferReversal, TransferStatus
@@ -97,33 +97,6 @@ def record_transfers(session: Session, order_id: int) -> list[PayoutTransfer]:
     return [row for row in rows.values() if row.status == TransferStatus.REQUESTED]
 
 
-def ledger(
-    session: Session,
-    kind: LedgerKind,
-    key: str,
-    order: Order,
-    amount_minor: int,
-    *,
-    payee_key: str,
-    line: OrderLine | None = None,
-    provider_id: str = "",
-    detail: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        key,
-        kind,
-        order_id=order.id,
-        amount_minor=amount_minor,
-        currency=order.currency,
-        order_line_id=line.id if line is not None else None,
-        payee_key=payee_key,
-        release_id=line.release_id if line is not None else None,
-        provider_id=provider_id,
-        detail=detail,
-    )
-
-
 class Payouts:
     """Transfers and reversals against one gateway. `transaction` is where writes are committed: a job's
     lease-checked transaction, or the database's own for `reconcile`."""
@@ -177,7 +150,7 @@ class Payouts:
                 row.provider_transfer_id = made.transfer_id
                 row.sent_at = utcnow()
                 row.last_error = ""
-                ledger(
+                book(
                     session,
                     LedgerKind.TRANSFER,
                     f"transfer:{row.order_id}:{row.payee_key}",

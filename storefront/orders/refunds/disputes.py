@@ -36,6 +36,7 @@ from ...mail.services import MailService
 from ...payments.interfaces import DisputeRecord, GatewayEvent
 from ...releases.identifiers import format_price
 from ..hooks import REVERSE_LINE
+from ..ledger import book
 from ..models import (
     Dispute,
     LedgerEntry,
@@ -51,7 +52,6 @@ from ..split import largest_remainder
 from .refund import (
     COUNTED,
     RefundService,
-    book,
     job_services,
     lock_lines,
     payee_addresses,

@@ -31,7 +31,7 @@ from ...mail.services import MailService, render_outside_request
 from ...payments.interfaces import GatewayError
 from ...releases.identifiers import format_price
 from ..hooks import REVERSE_LINE
-from ..ledger import record
+from ..ledger import book
 from ..models import (
     Entitlement,
     LedgerKind,
@@ -115,33 +115,6 @@ def share_given_back(payee_minor: int, amount_minor: int, refunded_minor: int) -
     if amount_minor <= 0:
         return 0
     return payee_minor * min(refunded_minor, amount_minor) // amount_minor
-
-
-def book(
-    session: Session,
-    kind: LedgerKind,
-    key: str,
-    order: Order,
-    amount_minor: int,
-    *,
-    line: OrderLine | None = None,
-    provider_id: str = "",
-    detail: dict[str, Any] | None = None,
-) -> bool:
-    """One ledger row of an order (of a line: the payee's); False if its key is on record already."""
-    return record(
-        session,
-        key,
-        kind,
-        order_id=order.id,
-        amount_minor=amount_minor,
-        currency=order.currency,
-        order_line_id=line.id if line is not None else None,
-        payee_key=line.payee_key if line is not None else "",
-        release_id=line.release_id if line is not None else None,
-        provider_id=provider_id,
-        detail=detail,
-    )
 
 
 class RefundService:
