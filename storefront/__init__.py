@@ -146,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from .orders.views import bp as orders_bp
     from .payments.views import sandbox as sandbox_bp
     from .payments.views import webhooks as webhooks_bp
+    from .payouts.attention import bp as payout_attention_bp
     from .payouts.views import bp as payouts_bp
     from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
@@ -172,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(refunds_bp)
     app.register_blueprint(payouts_bp)
+    app.register_blueprint(payout_attention_bp)
     app.register_blueprint(claims_bp)
     app.register_blueprint(sandbox_bp)
     # Stripe proves a webhook by its signature; it has no cookie or form token to send.
