@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, utcnow
@@ -71,6 +71,7 @@ class MemberRole(enum.StrEnum):
 
 class Artist(ProfileMixin, Base):
     __tablename__ = "artists"
+    __table_args__ = (Index("ix_artists_created", "created_at", "id"),)
 
     # Identity: vouched for by a label of its roster, or proven by a token on the artist's own website.
     verified_at: Mapped[datetime | None] = mapped_column()

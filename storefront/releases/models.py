@@ -61,6 +61,8 @@ class Release(Base):
     __table_args__ = (
         UniqueConstraint("artist_id", "slug"),
         Index("ix_releases_status_changed", "status", "status_changed_at"),
+        # Public listings, newest first, read in keyset pages: (status, approved_at, id).
+        Index("ix_releases_status_approved", "status", "approved_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
