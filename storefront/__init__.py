@@ -108,6 +108,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .audio.problems import format_duration
 
     app.add_template_filter(lambda seconds: format_duration(seconds or 0), "duration")
+    from .web.caching import form_token
+
+    # Forms on pages a shared cache may keep carry a token that starts no session (web/caching.py).
+    app.add_template_global(form_token)
     errors.register(app)
     from .cli import register as register_cli
 
@@ -135,6 +139,9 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .attestations.views import bp as provenance_bp
+    from .catalog import release_pages  # noqa: F401  (adds the release and track pages to catalog_bp)
+    from .catalog.sharing.embeds import bp as embeds_bp
+    from .catalog.sharing.feeds import bp as feeds_bp
     from .catalog.views import bp as catalog_bp
     from .curation.dashboard import bp as dashboard_bp
     from .curation.views import bp as curation_bp
@@ -150,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     from .payouts.views import bp as payouts_bp
     from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
+    from .search.views import bp as search_bp
     from .tdm.views import bp as tdm_bp
 
     for bp in (
@@ -175,6 +183,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(payouts_bp)
     app.register_blueprint(payout_attention_bp)
     app.register_blueprint(claims_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(embeds_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(sandbox_bp)
     # Stripe proves a webhook by its signature; it has no cookie or form token to send.
     csrf.exempt(webhooks_bp)
@@ -195,7 +206,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_services(app: Flask, platform: object) -> None:
     """Every room's service factories, in one registry a view asks with `find_service`."""
-    from . import accounts, attestations, curation, health, mail, media, orders, payouts, releases
+    from . import accounts, attestations, curation, health, mail, media, orders, payouts, releases, search
     from .container import Platform
     from .container import register_services as register_platform
     from .web.services import EXTENSION, ServiceRegistry
@@ -204,7 +215,7 @@ def _register_services(app: Flask, platform: object) -> None:
     registry = ServiceRegistry()
     register_platform(registry, platform)
     # Releases before the rooms that add their panels to its workspace.
-    for room in (mail, accounts, releases, attestations, curation, media, health, orders, payouts):
+    for room in (mail, accounts, releases, attestations, curation, media, health, orders, payouts, search):
         room.register_services(registry)
     app.extensions[EXTENSION] = registry
 
@@ -222,6 +233,7 @@ def _register_jobs(platform: object) -> None:
     from .releases.uploads.validation import check_follow_ups
     from .releases.uploads.validation import register_jobs as register_release_jobs
     from .screening.services import register_jobs as register_screening_jobs
+    from .search.indexer import register_jobs as register_search_jobs
 
     assert isinstance(platform, Platform)
     register_mail_jobs(platform.registry, platform.mail_transport, platform.settings.mail_from)
@@ -229,6 +241,7 @@ def _register_jobs(platform: object) -> None:
     register_screening_jobs(platform.registry)
     register_curation_jobs(platform.registry)
     register_media_jobs(platform.registry)
+    register_search_jobs(platform.registry)
     # Selling: each room's jobs, and its handlers for the payment gateway's events.
     for register in (
         register_payment_jobs,

@@ -23,6 +23,7 @@ from .web.services import ServiceRegistry
 
 if TYPE_CHECKING:
     from .screening.interfaces import Fingerprinter, MusicDetector
+    from .search.interfaces import SearchIndex
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Platform:
     tokens: Tokens
     limiter: RateLimiter
     fingerprinter: Fingerprinter
+    # Full-text search: SQLite FTS5 or PostgreSQL's, by the database URL.
+    search: SearchIndex
     # Reads an artist's website for the identity check; tests give one that may reach 127.0.0.1.
     website_fetcher: WebsiteFetcher = field(default_factory=WebsiteFetcher)
     # An AI-music classifier whose score screening shows as one more signal; none ships with Velvet.
@@ -108,6 +111,16 @@ def build_fingerprinter(settings: Settings) -> Fingerprinter:
     return fingerprinter
 
 
+def build_search(database: Database) -> SearchIndex:
+    if database.url.startswith("postgresql"):
+        from .search.postgres import PostgresSearch
+
+        return PostgresSearch()
+    from .search.sqlite import SqliteSearch
+
+    return SqliteSearch()
+
+
 def build_jobs(settings: Settings, executor: JobExecutor) -> JobDispatcher:
     if settings.jobs_backend == "celery":
         from .jobs.celery import CeleryDispatcher
@@ -148,6 +161,7 @@ def build_platform(settings: Settings) -> Platform:
             build_limit_storage(settings.resolved_rate_limit_storage_url), limit=count, window=window
         ),
         fingerprinter=fingerprinter,
+        search=build_search(database),
     )
     executor.services = platform
     from .payments.sandbox import SandboxGateway
@@ -163,6 +177,7 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     from .accounts.payees.services import PayeePlatform
     from .jobs.interfaces import JobQueue
     from .screening.interfaces import ScreeningPlatform
+    from .search.interfaces import SearchIndex
 
     registry.register(Platform, lambda _: platform)
     registry.register(ScreeningPlatform, lambda _: platform)
@@ -175,4 +190,5 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     registry.register(Tokens, lambda _: platform.tokens)
     registry.register(RateLimiter, lambda _: platform.limiter)
     registry.register(WebsiteFetcher, lambda _: platform.website_fetcher)
+    registry.register(SearchIndex, lambda _: platform.search)
     registry.register(JobQueue, lambda services: JobQueue(services.session, platform.jobs))

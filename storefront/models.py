@@ -6,6 +6,7 @@ from .accounts import models as accounts_models
 from .accounts.payees import models as payee_models
 from .accounts.sessions import UserSession
 from .attestations import models as provenance_models
+from .catalog import models as catalog_models
 from .curation import models as curation_models
 from .db import Base
 from .events import AuditEvent
@@ -18,6 +19,7 @@ from .payments import models as payment_models
 from .payouts import models as payout_models
 from .releases.models import Contributor, Release, Track, Upload
 from .screening.models import Fingerprint, ScreeningResult
+from .search import models as search_models
 
 metadata = Base.metadata
 
@@ -34,6 +36,7 @@ __all__ = [
     "Upload",
     "UserSession",
     "accounts_models",
+    "catalog_models",
     "curation_models",
     "media_models",
     "metadata",
@@ -42,4 +45,5 @@ __all__ = [
     "payment_models",
     "payout_models",
     "provenance_models",
+    "search_models",
 ]

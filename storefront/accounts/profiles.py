@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..events import record_event
+from ..jobs.interfaces import JobSpec
 from ..mail.services import MailService
 from ..storage.interfaces import ObjectStorage
 from .credentials import hash_token, new_secret_token
@@ -34,6 +35,9 @@ from .models import (
 from .services import AccountError, Actor, normalise_email
 
 UrlFor = Callable[..., str]
+# {"kind": "artist" | "label", "id": int}: search rewrites what carries the profile's name; its handler lives
+# in search, which reads profiles (declared here so that accounts need not import it).
+PROFILE_RENAMED = JobSpec("search.reindex_profile")
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -247,6 +251,8 @@ class ProfileService:
         profile.location, profile.links = location.strip()[:120], cleaned_links
         if isinstance(profile, Artist) and {"name", "slug"} & set(changed):
             recheck_after_rename(self.session, profile, actor)
+        if {"name", "slug", "location"} & set(changed):
+            self.mail.queue.enqueue(PROFILE_RENAMED, {"kind": kind, "id": profile.id})
         if avatar_bytes is not None:
             digest = hashlib.sha256(avatar_bytes).hexdigest()[:16]
             key = f"avatars/{kind}s/{profile.id}/{digest}.jpg"

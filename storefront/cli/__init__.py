@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from ..attestations.cli import register_cli as register_provenance_cli
-from . import admin, database, demo, operations, payouts
+from ..search.cli import register_cli as register_search_cli
+from . import admin, database, demo, operations, payouts, seed_catalog
 
 
 def register(app: Flask) -> None:
@@ -16,4 +17,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(operations.check)
     app.cli.add_command(operations.sweep_command)
     app.cli.add_command(payouts.reconcile)
+    app.cli.add_command(seed_catalog.seed_catalog)
     register_provenance_cli(app)
+    register_search_cli(app)

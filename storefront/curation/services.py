@@ -20,6 +20,7 @@ from ..mail.services import MailService
 from ..payments.interfaces import GatewayError, RefundResult
 from ..releases.models import Release, ReleaseStatus, UploadStatus
 from ..screening.state import release_screening
+from ..search.indexer import enqueue_reindex
 from .approvals import appeal_refusal, decision_refusal, is_platform_curator, label_review_clause
 from .models import (
     Appeal,
@@ -185,6 +186,8 @@ class CurationService:
         release.status, release.status_changed_at = _OUTCOME[decision], now
         if decision == Decision.APPROVE:
             release.approved_at = now
+        if decision in (Decision.APPROVE, Decision.TAKE_DOWN):
+            enqueue_reindex(self.jobs, release.id)
         for report in self.open_reports(release):
             report.status = ReportStatus.RESOLVED if decision == Decision.TAKE_DOWN else report.status
             report.resolved_at = now if decision == Decision.TAKE_DOWN else report.resolved_at
@@ -319,6 +322,7 @@ class CurationService:
             )
             self.session.add(record)
             release.status, release.status_changed_at = back, utcnow()
+            enqueue_reindex(self.jobs, release.id)
         record_event(
             self.session,
             "release:appeal_decided",

@@ -22,6 +22,7 @@ from ..payments.interfaces import PaymentGateway
 from ..releases.identifiers import format_price
 from ..releases.models import Release, ReleaseStatus, Track
 from ..web.access import PUBLIC, access
+from ..web.caching import guest_form
 from ..web.headers import content_security_policy
 from ..web.ratelimit import RateLimiter, key_part
 from ..web.services import client_ip, find_service
@@ -102,6 +103,7 @@ def cart() -> ResponseReturnValue:
 
 @bp.post("/cart/add")
 @access(PUBLIC)
+@guest_form  # the release page's buy form: guests post it from a page caches share
 def add() -> ResponseReturnValue:
     db = get_session()
     release_id, track_id = _form_id("release_id"), _form_id("track_id")

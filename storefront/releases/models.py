@@ -63,6 +63,12 @@ class Release(Base):
         Index("ix_releases_status_changed", "status", "status_changed_at"),
         # Public listings, newest first, read in keyset pages: (status, approved_at, id).
         Index("ix_releases_status_approved", "status", "approved_at", "id"),
+        # Genre and location pages read these in the same keyset order.
+        Index("ix_releases_status_genre_approved", "status", "genre", "approved_at", "id"),
+        Index("ix_releases_status_location_approved", "status", "location", "approved_at", "id"),
+        # An artist's discography and a label's releases, newest first.
+        Index("ix_releases_artist_status_approved", "artist_id", "status", "approved_at", "id"),
+        Index("ix_releases_label_status_approved", "label_id", "status", "approved_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, current_app, request
+
+F = TypeVar("F", bound=Callable[..., Any])
+FRAMEABLE = "_storefront_frameable"
+
+
+def frameable(view: F) -> F:
+    """Pages any site may show in a frame (the embeddable player); every other page refuses to be framed."""
+    setattr(view, FRAMEABLE, True)
+    return view
+
+
+def _is_frameable() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, FRAMEABLE, False))
 
 
 def content_security_policy(extra_origins: list[str]) -> str:
@@ -25,9 +42,12 @@ def content_security_policy(extra_origins: list[str]) -> str:
 
 
 def apply_security_headers(response: Response, *, csp: str, hsts: bool) -> Response:
+    if _is_frameable():
+        csp = csp.replace("frame-ancestors 'none'", "frame-ancestors *")
+    else:
+        response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault(
         "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"

@@ -39,7 +39,8 @@ def test_security_headers(client):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cache-Control"] == "no-store"
+    # Only public catalog pages opt in to shared caching (tests/functional/catalog/test_caching.py).
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
     assert "Strict-Transport-Security" not in response.headers  # only in production behind HTTPS
 
 
