@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -384,7 +385,10 @@ class LocalStorage:
     def check(self) -> StorageHealth:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / _HEALTH_PROBE
+            # A name of its own per process and thread: workers probing at once must not delete each
+            # other's file and report a healthy directory as broken.
+            probe = self.root / _META_DIR / f"{_HEALTH_PROBE}.{os.getpid()}.{threading.get_ident()}"
+            probe.parent.mkdir(exist_ok=True)
             probe.write_bytes(b"ok")
             probe.unlink()
         except OSError as exc:
