@@ -150,7 +150,7 @@ def test_hostile_titles_are_escaped_and_the_feeds_stay_well_formed(client, db, p
     public_release(
         db,
         artist,
-        title=f"{HOSTILE}\x00\x1b",
+        title=f"{HOSTILE}\x0b\x1b",  # characters XML 1.0 cannot hold (PostgreSQL refuses NUL itself)
         tags=(HOSTILE[:40],),
         description=f"First line {HOSTILE}\nSecond <line>",
     )
