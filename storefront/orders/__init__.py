@@ -23,6 +23,7 @@ def register_services(registry: ServiceRegistry) -> None:
 
 def _checkout_service(services: RequestServices) -> CheckoutService:
     from ..config import Settings
+    from ..jobs.interfaces import JobQueue
     from ..payments.interfaces import PaymentGateway
     from ..web.services import external_url
     from .checkout import CheckoutService
@@ -31,6 +32,7 @@ def _checkout_service(services: RequestServices) -> CheckoutService:
     return CheckoutService(
         services.session,
         payments=services.find(PaymentGateway),
+        queue=services.find(JobQueue),
         platform_fee_bps=settings.platform_fee_bps,
         automatic_tax=settings.automatic_tax,
         thanks_url=lambda reference: external_url("orders.thanks", reference=reference),

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.payees.services import payee_for
+from ..jobs.interfaces import JobQueue
 from ..payments.interfaces import CheckoutLine, CheckoutRequest, GatewayError, PaymentGateway
 from .cart import CartSummary
 from .fulfilment import fulfil_free
@@ -67,6 +68,7 @@ class CheckoutService:
         session: Session,
         *,
         payments: PaymentGateway,
+        queue: JobQueue,
         platform_fee_bps: int,
         automatic_tax: bool,
         thanks_url: ThanksUrl,
@@ -74,6 +76,7 @@ class CheckoutService:
     ) -> None:
         self.session = session
         self.payments = payments
+        self.queue = queue
         self.platform_fee_bps = platform_fee_bps
         self.automatic_tax = automatic_tax
         self.thanks_url = thanks_url
@@ -142,7 +145,7 @@ class CheckoutService:
 
     def _fulfil_free(self, order: Order) -> Order:
         # Paid at once: download rights (or, for a guest, the mail to claim them) and the cart emptied.
-        fulfil_free(self.session, order)
+        fulfil_free(self.session, order, self.queue)
         return order
 
     def _open_session(self, order: Order) -> str:

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Artist, Label
@@ -186,7 +186,17 @@ class UploadStatus(enum.StrEnum):
 
 class Upload(Base):
     __tablename__ = "uploads"
-    __table_args__ = (Index("ix_uploads_artist_created", "artist_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_uploads_artist_created", "artist_id", "created_at"),
+        # Catalog listings ask of every card whether its cover is ready: a small index of ready artwork
+        # answers that without PostgreSQL hashing every upload of the catalog.
+        Index(
+            "ix_uploads_ready_artwork",
+            "release_id",
+            postgresql_where=text("kind = 'artwork' AND status = 'ready'"),
+            sqlite_where=text("kind = 'artwork' AND status = 'ready'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)

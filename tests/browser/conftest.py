@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -54,16 +55,49 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def new_page(browser: Any, live_server: str) -> Iterator[Any]:
+def _pages(browser: Any, base_url: str, timeout_ms: int) -> Iterator[Any]:
+    """A maker of new pages on `base_url`, each in a browser context of its own (`options` for the
+    context); the contexts close when the test ends."""
     contexts: list[Any] = []
 
-    def make() -> Any:
-        context = browser.new_context(base_url=live_server)
-        context.set_default_timeout(15_000)
+    def make(**options: Any) -> Any:
+        context = browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(timeout_ms)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: str) -> Iterator[Any]:
+    yield from _pages(browser, live_server, 15_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def shop(make_app: Any) -> Iterator[tuple[Any, str]]:
+    """An app served on a port chosen before it is built, so the links it writes for itself (the sandbox
+    checkout's return address, signed preview links, mail links) point at the server the browser uses."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = make_app(base_url=base)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, base
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture
+def open_page(browser: Any, shop: tuple[Any, str]) -> Iterator[Any]:
+    """New pages on the `shop` server."""
+    yield from _pages(browser, shop[1], 20_000)

@@ -4,14 +4,10 @@ the sale and the chart on their earnings page."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from storefront.db import commit
 from storefront.orders.models import Order, OrderStatus
@@ -20,42 +16,6 @@ from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.functional.media.builders import on_sale_release
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def shop(make_app: Any) -> Iterator[tuple[Any, str]]:
-    """The app served on a port chosen first, so the links it writes (the sandbox checkout's return
-    address, mail links) point at the server the browser talks to."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = make_app(base_url=base)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, base
-    server.shutdown()
-    thread.join(10)
-
-
-@pytest.fixture
-def open_page(browser: Any, shop: tuple[Any, str]) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def make() -> Any:
-        context = browser.new_context(base_url=shop[1], accept_downloads=True)
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _log_in(page: Any, email: str) -> None:
@@ -96,11 +56,11 @@ def test_a_fan_buys_from_two_artists_in_one_checkout(open_page, shop, tmp_path) 
         db.close()
 
     for email, slug in (("ana@example.com", "harbour-band"), ("ben@example.com", "lantern")):
-        artist_page = open_page()
+        artist_page = open_page(accept_downloads=True)
         _log_in(artist_page, email)
         _connect_payouts(artist_page, slug)
 
-    page = open_page()
+    page = open_page(accept_downloads=True)
     _log_in(page, fan.email)
     page.goto(harbour_page)
     page.get_by_role("button", name="Buy 7.00 USD").click()
@@ -147,7 +107,7 @@ def test_a_fan_buys_from_two_artists_in_one_checkout(open_page, shop, tmp_path) 
         assert all(t.status == TransferStatus.SENT for t in transfers.values())
         assert sum(shares.values()) + (order.processing_fee_minor or 0) == 1650
 
-    artist_page = open_page()
+    artist_page = open_page(accept_downloads=True)
     _log_in(artist_page, "ana@example.com")
     artist_page.goto("/artists/harbour-band/earnings")
     earnings = artist_page.locator("main").inner_text()

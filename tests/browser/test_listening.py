@@ -4,13 +4,9 @@ width, the release page and its human-made certificate fit the screen."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from storefront.releases.models import Release
 from tests.factories.accounts import PASSWORD, make_artist, make_user
@@ -35,41 +31,6 @@ STICKING_OUT = """[...document.querySelectorAll('main *')]
   .filter((el) => el.clientWidth && el.scrollWidth > el.clientWidth + 1)
   .filter((el) => getComputedStyle(el).overflowX === 'visible')
   .map((el) => el.outerHTML.slice(0, 80))"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def shop(make_app: Any) -> Iterator[tuple[Any, str]]:
-    """The app served on a port chosen first, so the preview links it signs point at this server."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = make_app(base_url=base)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, base
-    server.shutdown()
-    thread.join(10)
-
-
-@pytest.fixture
-def open_page(browser: Any, shop: tuple[Any, str]) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def make(**options: Any) -> Any:
-        context = browser.new_context(base_url=shop[1], **options)
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

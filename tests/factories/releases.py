@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import itertools
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from sqlalchemy.orm import Session
 
 from storefront.accounts.models import Artist
 from storefront.audio.synth import write_master
-from storefront.db import commit
-from storefront.releases.models import Release, Track
+from storefront.db import commit, utcnow
+from storefront.releases.models import Release, Track, Upload, UploadKind, UploadStatus
 
 _seq = itertools.count(1)
+_upload_seq = itertools.count(1)
 
 
 def make_release(session: Session, artist: Artist, *, title: str | None = None, tracks: int = 0) -> Release:
@@ -59,3 +61,27 @@ def grainy_cover_bytes(side: int = 3000, *, seed: int = 3) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
+
+
+def ready_upload(
+    session: Session, release: Release, kind: UploadKind, info: dict[str, Any], track_id: int | None = None
+) -> Upload:
+    """A file accepted earlier, as a row only (no bytes in storage): for pages that read its info."""
+    n = next(_upload_seq)
+    upload = Upload(
+        artist_id=release.artist_id,
+        release_id=release.id,
+        track_id=track_id,
+        kind=kind,
+        status=UploadStatus.READY,
+        original_filename=f"file-{n}",
+        content_type="image/jpeg" if kind == UploadKind.ARTWORK else "audio/flac",
+        declared_size=1,
+        staging_key=f"staging/rows/{n}",
+        final_key=f"releases/rows/{n}",
+        size=1,
+        info=info,
+        validated_at=utcnow(),
+    )
+    session.add(upload)
+    return upload

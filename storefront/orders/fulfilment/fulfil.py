@@ -123,38 +123,12 @@ def _record_paid(session: Session, order: Order, outcome: CheckoutOutcome) -> No
         )
         for key, kind, amount in rows:
             if amount or kind == LedgerKind.SALE:
-                ledger.record(
-                    session,
-                    key,
-                    kind,
-                    order_id=order.id,
-                    order_line_id=line.id,
-                    payee_key=line.payee_key,
-                    release_id=line.release_id,
-                    amount_minor=amount,
-                    currency=order.currency,
-                    provider_id=charge,
-                )
+                ledger.book(session, kind, key, order, amount, line=line, provider_id=charge)
     if fee > borne:
-        ledger.record(
-            session,
-            f"fee:order:{order.id}",
-            LedgerKind.PROCESSING_FEE,
-            order_id=order.id,
-            amount_minor=borne - fee,
-            currency=order.currency,
-            provider_id=charge,
-        )
+        rest = f"fee:order:{order.id}"
+        ledger.book(session, LedgerKind.PROCESSING_FEE, rest, order, borne - fee, provider_id=charge)
     if order.tax_minor:
-        ledger.record(
-            session,
-            f"tax:{order.id}",
-            LedgerKind.TAX,
-            order_id=order.id,
-            amount_minor=order.tax_minor,
-            currency=order.currency,
-            provider_id=charge,
-        )
+        ledger.book(session, LedgerKind.TAX, f"tax:{order.id}", order, order.tax_minor, provider_id=charge)
 
 
 def fulfil_paid(session: Session, order: Order, outcome: CheckoutOutcome, queue: JobQueue) -> bool:
@@ -182,15 +156,11 @@ def _paid(session: Session, order: Order, queue: JobQueue) -> None:
     queue.enqueue(SEND_RECEIPT, {"order_id": order.id}, dedupe_key=f"receipt:{order.id}")
 
 
-def fulfil_free(session: Session, order: Order, queue: JobQueue | None = None) -> bool:
+def fulfil_free(session: Session, order: Order, queue: JobQueue) -> bool:
     """An order with nothing to pay: PAID at once without the gateway, with rights and a receipt, and no
-    ledger rows or transfers (no money moved). `queue` defaults to the request's."""
+    ledger rows or transfers (no money moved)."""
     if any(line.amount_minor for line in order.lines):
         raise ValueError(f"order {order.reference} has something to pay")
-    if queue is None:
-        from ...web.services import find_service
-
-        queue = find_service(JobQueue)
     if not move(order, OrderStatus.PAID):
         return False
     order.free = True

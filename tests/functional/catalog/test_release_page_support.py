@@ -3,7 +3,6 @@ straight into the database (no audio is processed: the pages only link to previe
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,37 +22,11 @@ from storefront.releases.models import (
     License,
     Release,
     ReleaseStatus,
-    Upload,
     UploadKind,
-    UploadStatus,
 )
-from tests.factories.releases import make_release
+from tests.factories.releases import make_release, ready_upload
 
-_seq = itertools.count(1)
 COVER_SIDES = (100, 350, 700, 1200)
-
-
-def _ready_upload(
-    db: Session, release: Release, kind: UploadKind, info: dict[str, Any], track_id: int | None
-) -> None:
-    n = next(_seq)
-    db.add(
-        Upload(
-            artist_id=release.artist_id,
-            release_id=release.id,
-            track_id=track_id,
-            kind=kind,
-            status=UploadStatus.READY,
-            original_filename=f"file-{n}",
-            content_type="image/jpeg" if kind == UploadKind.ARTWORK else "audio/flac",
-            declared_size=1,
-            staging_key=f"staging/pages/{n}",
-            final_key=f"releases/pages/{n}",
-            size=1,
-            info=info,
-            validated_at=utcnow(),
-        )
-    )
 
 
 def published(
@@ -98,10 +71,10 @@ def published(
     files = {"cover.jpg": "releases/pages/cover.jpg"} | {
         f"cover-{side}.jpg": f"releases/pages/cover-{side}.jpg" for side in cover_sides
     }
-    _ready_upload(db, release, UploadKind.ARTWORK, {"files": files, "width": 3000, "height": 3000}, None)
+    ready_upload(db, release, UploadKind.ARTWORK, {"files": files, "width": 3000, "height": 3000}, None)
     if masters:
         for track in release.tracks:
-            _ready_upload(db, release, UploadKind.MASTER, {"duration_seconds": 205.4}, track.id)
+            ready_upload(db, release, UploadKind.MASTER, {"duration_seconds": 205.4}, track.id)
     commit(db)
     return release
 

@@ -3,7 +3,6 @@ the database, with a cover and masters the pages only link to, and a way to date
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from datetime import date, timedelta
@@ -15,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from storefront.accounts.models import Artist, Label
 from storefront.db import commit, utcnow
-from storefront.releases.models import Release, ReleaseStatus, Upload, UploadKind, UploadStatus
-from tests.factories.releases import make_release
+from storefront.releases.models import Release, ReleaseStatus, Upload, UploadKind
+from tests.factories.releases import make_release, ready_upload
 
-_seq = itertools.count(1)
 HOSTILE = "</script><script>alert(1)</script> & <b>\"Bold\"</b> ]]> 'q'"
 NOT_PUBLIC = (
     ReleaseStatus.DRAFT,
@@ -27,29 +25,6 @@ NOT_PUBLIC = (
     ReleaseStatus.REJECTED,
     ReleaseStatus.TAKEN_DOWN,
 )
-
-
-def _upload(
-    db: Session, release: Release, kind: UploadKind, info: dict[str, Any], track_id: int | None
-) -> None:
-    n = next(_seq)
-    db.add(
-        Upload(
-            artist_id=release.artist_id,
-            release_id=release.id,
-            track_id=track_id,
-            kind=kind,
-            status=UploadStatus.READY,
-            original_filename=f"share-{n}",
-            content_type="image/jpeg" if kind == UploadKind.ARTWORK else "audio/flac",
-            declared_size=1,
-            staging_key=f"staging/share/{n}",
-            final_key=f"releases/share/{n}",
-            size=1,
-            info=info,
-            validated_at=utcnow(),
-        )
-    )
 
 
 def public_release(
@@ -81,9 +56,9 @@ def public_release(
         files = {"cover.jpg": "releases/share/cover.jpg"} | {
             f"cover-{side}.jpg": f"releases/share/cover-{side}.jpg" for side in (300, 700)
         }
-        _upload(db, release, UploadKind.ARTWORK, {"files": files}, None)
+        ready_upload(db, release, UploadKind.ARTWORK, {"files": files}, None)
     for track in release.tracks:
-        _upload(db, release, UploadKind.MASTER, {"duration_seconds": 205.4}, track.id)
+        ready_upload(db, release, UploadKind.MASTER, {"duration_seconds": 205.4}, track.id)
     commit(db)
     return release
 

@@ -15,6 +15,7 @@ from storefront.orders.hooks import PAY_ORDER
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.interfaces import CheckoutOutcome
 from storefront.payments.sandbox import SandboxGateway
+from storefront.web.services import find_service
 from tests.factories.accounts import PASSWORD, make_user
 from tests.functional.payments.selling import (
     entitlements,
@@ -79,7 +80,7 @@ def test_a_free_order_fulfilled_in_a_request_uses_the_requests_queue(app, db, pl
     order = place_order(db, [(release, None, 0)], email=GUEST)
     with app.test_request_context("/checkout", method="POST"):
         session = get_session()
-        assert fulfil_free(session, session.get(Order, order.id))
+        assert fulfil_free(session, session.get(Order, order.id), find_service(JobQueue))
         commit(session)
     assert reload(db, order).status == OrderStatus.PAID
     [receipt] = mail_to(app, GUEST)
