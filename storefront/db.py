@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -159,6 +159,20 @@ def get_session() -> Session:
         database = _app_database()
         session = database.session(write=request.method not in _SAFE_METHODS)
         g._db_session = session
+    return session
+
+
+def open_write_session() -> Session | None:
+    """The current request's session if the request has opened one that writes; None outside a request.
+
+    For a part that plays a remote service inside this process (the sandbox gateway): on SQLite, whose one
+    writer lock a writing request holds until its commit, such a part must write through this session
+    rather than wait on its own caller."""
+    if not has_request_context():
+        return None
+    session: Session | None = g.get("_db_session")
+    if session is None or not session.get_bind().get_execution_options().get(WRITE_OPTION, False):
+        return None
     return session
 
 

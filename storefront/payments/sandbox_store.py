@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import WRITE_OPTION, Database, utcnow
+from ..db import Database, open_write_session, utcnow
 from ..jobs.interfaces import JobDispatcher, JobQueue
 from .handling import record_event
 from .interfaces import GatewayError, GatewayEvent
@@ -63,16 +63,7 @@ def _request_session(database: Database) -> Session | None:
     to its commit: a sandbox call made inside such a request would wait on its own caller. There, and only
     there, the sandbox writes through the request's session (in a savepoint), so its records commit or
     roll back with the request. Elsewhere it keeps to transactions of its own."""
-    if not database.url.startswith("sqlite"):
-        return None
-    from flask import g, has_request_context
-
-    if not has_request_context():
-        return None
-    session: Session | None = g.get("_db_session")  # only a session the request opened already
-    if session is None or not session.get_bind().get_execution_options().get(WRITE_OPTION, False):
-        return None
-    return session
+    return open_write_session() if database.url.startswith("sqlite") else None
 
 
 class SandboxStore:
