@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g
-from sqlalchemy import ScalarSelect, Select, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ScalarSelect, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ...accounts.models import Artist, Label, RosterLink
@@ -53,6 +53,13 @@ def _newest(values: Iterable[Any]) -> datetime | None:
     return max(times) if times else None
 
 
+def _constant(value: Any) -> BindParameter[Any]:
+    """A fixed value written into the statement's text rather than sent beside it. PostgreSQL plans a
+    prepared statement once for all when nothing in it varies, and otherwise may plan it again for each new
+    set of values: for a statement of two dozen subqueries that planning costs more than running it."""
+    return bindparam(None, value, literal_execute=True)
+
+
 @functools.cache
 def _catalog() -> tuple[ScalarSelect[Any], ...]:
     """The catalog as a whole, as scalar subqueries that go into any page's one stamp query. They read
@@ -60,14 +67,16 @@ def _catalog() -> tuple[ScalarSelect[Any], ...]:
     one costs more than running it."""
     releases, artists, labels = aliased(Release), aliased(Artist), aliased(Label)
     last_change = [
-        select(func.max(releases.status_changed_at)).where(releases.status == status)
+        select(func.max(releases.status_changed_at)).where(releases.status == _constant(status))
         for status in ReleaseStatus
     ]
     aggregates = [
         select(func.max(artists.created_at)),
         select(func.max(artists.id)),
         select(func.max(labels.id)),
-        select(func.max(AuditEvent.created_at)).where(AuditEvent.tag.in_(PROFILE_EVENTS)),
+        select(func.max(AuditEvent.created_at)).where(
+            AuditEvent.tag.in_(bindparam("profile_events", PROFILE_EVENTS, literal_execute=True))
+        ),
         select(func.count(CollectionItem.id)),
         select(func.max(CollectionItem.id)),
         select(func.max(CollectionItem.added_at)),
