@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Artist, Label
@@ -125,6 +125,15 @@ class Release(Base):
     @property
     def is_free(self) -> bool:
         return self.pay_what_you_want and self.minimum_price_minor == 0
+
+
+@event.listens_for(Release, "before_update")
+def _status_dated(_mapper: Any, _connection: Any, release: Release) -> None:
+    """Every change of status is dated, even by a writer that only set the status: review queues are ordered
+    by the date, and public pages' validators read it to see releases come and go."""
+    state = inspect(release)
+    if state.attrs.status.history.has_changes() and not state.attrs.status_changed_at.history.has_changes():
+        release.status_changed_at = utcnow()
 
 
 class Track(Base):

@@ -71,6 +71,8 @@ def _catalog() -> tuple[ScalarSelect[Any], ...]:
         for status in ReleaseStatus
     ]
     aggregates = [
+        # Listings are ordered by approval time: a release approved again moves even if its status did not.
+        select(func.max(releases.approved_at)).where(releases.status == _constant(ReleaseStatus.APPROVED)),
         select(func.max(artists.created_at)),
         select(func.max(artists.id)),
         select(func.max(labels.id)),
