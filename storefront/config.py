@@ -99,6 +99,8 @@ class Settings:
     password_memory_kib: int = 64 * 1024
     password_parallelism: int = 2
     demo_track_seconds: float = 24.0
+    # Memory each web process may give to rendered public pages (web/page_cache.py); 0 turns the cache off.
+    page_cache_bytes: int = 32 * 1024**2
     # Parts given in code, never by the environment: a deployment's or a test's own implementations.
     audio_workshop: Workshop | None = field(default=None, metadata=_IN_CODE)
     content_farm_rules: FarmRules | None = field(default=None, metadata=_IN_CODE)
@@ -248,6 +250,7 @@ class Settings:
             ("PASSWORD_PARALLELISM", self.password_parallelism, 1, 64),
             ("DEMO_TRACK_SECONDS", self.demo_track_seconds, 1, 600),
             ("PLATFORM_FEE_BPS", self.platform_fee_bps, 0, 5000),
+            ("PAGE_CACHE_BYTES", self.page_cache_bytes, 0, 64 * 1024 * mib),
         ):
             if not low <= value <= high:
                 raise ConfigError(f"{PREFIX}{name} must be between {low} and {high}, not {value}.")

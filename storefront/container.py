@@ -17,6 +17,7 @@ from .mail.interfaces import MailTransport
 from .payments.events import EventRoutes
 from .payments.interfaces import PaymentGateway
 from .storage.interfaces import ObjectStorage
+from .web.page_cache import PageCache
 from .web.ratelimit import RateLimiter
 from .web.ratelimit import build_storage as build_limit_storage
 from .web.services import ServiceRegistry
@@ -192,3 +193,4 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     registry.register(WebsiteFetcher, lambda _: platform.website_fetcher)
     registry.register(SearchIndex, lambda _: platform.search)
     registry.register(JobQueue, lambda services: JobQueue(services.session, platform.jobs))
+    registry.register_value(PageCache, PageCache(platform.settings.page_cache_bytes))

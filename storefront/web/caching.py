@@ -10,6 +10,10 @@ stale-while-revalidate=300`, so a CDN in front may keep it a minute and then ser
 stale while it asks again in the background. A signed-in person's page holds their own navigation,
 collection and form tokens: `private, no-cache`, without validators, never kept by a shared cache. Both vary
 on Cookie. A page whose rendering wrote to the session (a flashed message shown) keeps `no-store`.
+
+Behind the validators, the web process keeps public pages it rendered under their ETag (web/page_cache.py),
+so a visitor whose copy is older, or who has none, is sent the page without rendering it again. Only a
+request that carries no cookie at all reads or fills it: nothing of anybody's session can be in such a page.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from werkzeug.wrappers import Response
 from ..config import Settings
 from ..db import utcnow
 from .access import current_user
+from .page_cache import PageCache, StoredPage
 from .services import find_service
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,10 +85,17 @@ def cacheable(stamp: StampReader) -> Callable[[F], F]:
             validators = validators_for(found)
             if _still_valid(validators):
                 return _public(current_app.response_class(status=304), validators)
+            pages = find_service(PageCache)
+            shared = pages.enabled and not request.cookies
+            stored = pages.get(validators.etag) if shared else None
+            if stored is not None:
+                return _public(stored.response(current_app.response_class), validators)
             response = make_response(view(*args, **kwargs))
             # A page whose rendering touched the session sends a cookie: never for a shared cache.
-            if response.status_code != 200 or session.modified:
+            if response.status_code != 200 or session.modified or "Set-Cookie" in response.headers:
                 return response
+            if shared and not response.is_streamed:
+                pages.put(validators.etag, StoredPage.of(response))
             return _public(response, validators)
 
         setattr(cached_view, CACHEABLE, True)
@@ -95,7 +107,8 @@ def cacheable(stamp: StampReader) -> Callable[[F], F]:
 def validators_for(stamp: Stamp) -> Validators:
     build = build_stamp()
     settings = find_service(Settings)
-    seen = (build.digest, settings.base_url, settings.payments, request.full_path, "anonymous", stamp.parts)
+    where = (request.host, request.full_path)
+    seen = (build.digest, settings.base_url, settings.payments, where, "anonymous", stamp.parts)
     etag = hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
     changed = max(t for t in (stamp.changed_at, build.changed_at) if t is not None)
     second = changed.replace(microsecond=0)

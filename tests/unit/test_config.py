@@ -86,6 +86,8 @@ def test_production_refuses_insecure_or_embedded_settings(name, value, named):
         ({"STOREFRONT_DEMO_TRACK_SECONDS": "1e309"}, "STOREFRONT_DEMO_TRACK_SECONDS"),
         ({"STOREFRONT_DDEX_SENDER_DPID": "VELVET"}, "STOREFRONT_DDEX_SENDER_DPID"),
         ({"STOREFRONT_DDEX_SENDER_NAME": " "}, "STOREFRONT_DDEX_SENDER_NAME"),
+        ({"STOREFRONT_PAGE_CACHE_BYTES": "-1"}, "STOREFRONT_PAGE_CACHE_BYTES"),
+        ({"STOREFRONT_PAGE_CACHE_BYTES": "lots"}, "STOREFRONT_PAGE_CACHE_BYTES"),
     ],
 )
 def test_inconsistent_settings_name_the_setting(environ, named):
@@ -118,8 +120,10 @@ def test_typed_settings_are_read_from_the_environment():
             "STOREFRONT_DEMO_TRACK_SECONDS": "2.5",
             "STOREFRONT_DDEX_SENDER_DPID": "PADPIDA2025010101X",
             "STOREFRONT_PLATFORM_RETIRED_KEYS": "/srv/keys/retired.json",
+            "STOREFRONT_PAGE_CACHE_BYTES": "0",
         }
     )
+    assert settings.page_cache_bytes == 0
     assert (settings.download_link_seconds, settings.upload_part_size, settings.password_memory_kib) == (
         120,
         8 * 1024**2,
