@@ -7,6 +7,7 @@ truth: `flask search-reindex` rebuilds all of it from the catalog.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Index, String, Text, text
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base
 from .interfaces import KINDS, Hit, Kind, Tier
-from .query import Query
+from .query import Query, words_similarity
 
 # Byte order on PostgreSQL as on SQLite, so that a prefix is a range of the index on both.
 FOLDED = String(300).with_variant(String(300, collation="C"), "postgresql")
@@ -103,6 +104,16 @@ def to_hit(row: Any, tier: Tier, score: float = 0.0) -> Hit:
         tier=tier,
         score=score,
     )
+
+
+def spelt_tracks(query: Query, rows: Iterable[Any], threshold: float) -> list[Hit]:
+    """The candidate tracks whose title holds each of the query's words spelt nearly right, nearest first."""
+    hits = []
+    for row in rows:
+        score = words_similarity(query, row.folded)
+        if score >= threshold:
+            hits.append(to_hit(row, Tier.SIMILAR, -score))
+    return hits
 
 
 def name_matches(session: Session, query: Query, per_kind: int) -> list[Hit]:

@@ -1,5 +1,7 @@
 """Search on PostgreSQL: an index range for names, tsvectors over unaccented text (the `simple` configuration,
 no stemming: names are found as they are spelt) with GIN indexes, and pg_trgm for names spelt nearly right.
+Tracks, too many for the trigram index, are looked for among titles holding a word that starts as the query's
+longest word starts (read from the names' GIN index), and compared here.
 
 ts_rank scores every match, and reading every match's row costs far more than a keystroke may when a word is
 common (tens of thousands of tracks). So, as on SQLite, each kind's first few matches are read (first with the
@@ -18,13 +20,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from .interfaces import KINDS, Hit, Kind, Tier, best_first, words_tier
-from .models import document_columns, name_matches, to_hit
-from .query import Query
+from .models import document_columns, name_matches, spelt_tracks, to_hit
+from .query import SPELLING_PREFIX, Query, spelling_prefixes
 
 log = logging.getLogger(__name__)
 # A tag's or genre's document is its name alone: its names query has found all there is.
 _ANYWHERE_KINDS = (Kind.ARTIST, Kind.RELEASE, Kind.TRACK, Kind.LABEL)
 _ARRAYS = ARRAY(Text())
+# As pg_trgm's default threshold, for track titles compared here; candidates read for a misspelt title.
+SIMILARITY = 0.3
+SPELLING_CANDIDATES = 200
 
 
 def _words_statement(function: str) -> TextClause:
@@ -50,7 +55,7 @@ def _quoted(identifier: str) -> str:
 
 class PostgresSearch:
     engine = "postgresql"
-    # Names of artists, releases, labels, tags and genres (tracks are too many to compare at each keystroke).
+    # Names of artists, releases, labels, tags and genres by pg_trgm; track titles by their words' starts.
     typo_tolerant = True
 
     def __init__(self) -> None:
@@ -77,6 +82,8 @@ class PostgresSearch:
         # Spelling: asked only when the words found little, as a typo finds nothing by its words.
         if len(hits) < per_kind and len(query.folded) >= 3:
             hits += self._similar(session, query, per_kind)
+            if not any(hit.kind is Kind.TRACK for hit in hits):
+                hits += self._similar_tracks(session, query)
         return best_first(hits, per_kind)
 
     def _words(
@@ -102,6 +109,15 @@ class PostgresSearch:
         )
         rows = session.execute(statement, {"q": query.folded, "limit": per_kind * 6})
         return [to_hit(row, Tier.SIMILAR, -float(row.similarity)) for row in rows]
+
+    def _similar_tracks(self, session: Session, query: Query) -> list[Hit]:
+        if not spelling_prefixes(query):
+            return []
+        # The start of the longest word, the one least likely to be shared by every other title.
+        longest = max(query.words, key=len)[:SPELLING_PREFIX]
+        params = {"words": [longest], "begun": True, "kinds": [Kind.TRACK.value], "n": SPELLING_CANDIDATES}
+        rows = session.execute(_IN_NAMES, params)
+        return spelt_tracks(query, rows, SIMILARITY)
 
     def _trgm_schema(self, session: Session) -> str | None:
         if self._trgm is None:

@@ -91,3 +91,23 @@ def similarity(left: set[str], right: set[str]) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
+
+
+# A track's misspelt title is looked for among titles holding words that start as the query's words start:
+# a typo after a word's first letters is forgiven, one within them is not.
+SPELLING_PREFIX = 3
+
+
+def spelling_prefixes(query: Query) -> list[str]:
+    """The start of each of the query's words of two letters or more, as candidates are read by."""
+    return [word[:SPELLING_PREFIX] for word in query.words if len(word) >= 2]
+
+
+def words_similarity(query: Query, folded_name: str) -> float:
+    """How nearly each of the query's words is a word of the name: the worst of their best trigram
+    similarities, so every word typed must be nearly there ("wavs at nite" is "Waves at Night")."""
+    names = [trigrams(word) for word in words_of(folded_name)]
+    wanted = [trigrams(fold(word)) for word in query.words if len(word) >= 2]
+    if not names or not wanted:
+        return 0.0
+    return min(max(similarity(word, name) for name in names) for word in wanted)

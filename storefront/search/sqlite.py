@@ -1,5 +1,7 @@
 """Search on SQLite: an index range for names, FTS5 for words (unicode61, diacritics removed, prefix indexes),
-and a trigram FTS5 table for a spelling fallback when nothing else is found.
+and a trigram FTS5 table for a spelling fallback when nothing else is found. Tracks, too many for the trigram
+table, are looked for among the newest titles holding words that start as the query's words start (read
+from the names' prefix indexes), and compared here.
 
 FTS5 ranks with bm25 only by scoring every match, which at 100,000 tracks costs far more than a keystroke may
 (a common word matches tens of thousands of documents). So each kind's newest few matches are read instead,
@@ -15,8 +17,8 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from .interfaces import KINDS, Hit, Kind, Tier, best_first, words_tier
-from .models import document_columns, name_matches, to_hit
-from .query import Query, similarity, trigrams, words_of
+from .models import document_columns, name_matches, spelt_tracks, to_hit
+from .query import Query, similarity, spelling_prefixes, trigrams, words_of
 
 # Every statement here is built from constants only; what a person typed reaches them as bound parameters.
 _DOCUMENT = document_columns("d.")
@@ -41,10 +43,17 @@ _SIMILAR = text(
     "SELECT rowid AS id FROM search_trigrams WHERE search_trigrams MATCH :match ORDER BY rank LIMIT :limit"
     ") AS m JOIN search_documents AS d ON d.id = m.id"
 )
+_SPELT_TRACKS = text(
+    f"SELECT {_DOCUMENT} FROM ("  # noqa: S608
+    "SELECT rowid AS id FROM search_names WHERE search_names MATCH :match ORDER BY rowid DESC LIMIT :limit"
+    ") AS m JOIN search_documents AS d ON d.id = m.id"
+)
 # Names sharing this much of their trigrams with the query are offered as what the person may have meant
 # (pg_trgm's default threshold).
 SIMILARITY = 0.3
 MAX_TRIGRAMS = 16
+# Track titles read as candidates for a misspelt query, newest first.
+SPELLING_CANDIDATES = 200
 
 
 def _phrase(word: str) -> str:
@@ -63,8 +72,7 @@ def match_expression(query: Query, *, prefix: bool) -> str:
 
 class SqliteSearch:
     engine = "sqlite-fts5"
-    # Only as a fallback, and not for tracks: names sharing enough trigrams with the query when nothing
-    # else matched.
+    # Only as a fallback: names sharing enough trigrams with the query when nothing else matched.
     typo_tolerant = True
 
     def search(self, session: Session, query: Query, *, per_kind: int) -> list[Hit]:
@@ -88,7 +96,7 @@ class SqliteSearch:
                 _ANYWHERE[wanting] = _words_statement([("search_fts", kind) for kind in wanting])
             hits += self._words(session, query, _ANYWHERE[wanting], params)
         if not hits:
-            hits = self._similar(session, query, per_kind)
+            hits = self._similar(session, query, per_kind) + self._similar_tracks(session, query)
         return best_first(hits, per_kind)
 
     def _words(
@@ -114,6 +122,14 @@ class SqliteSearch:
             if score >= SIMILARITY:
                 found.append(to_hit(row, Tier.SIMILAR, -score))
         return found
+
+    def _similar_tracks(self, session: Session, query: Query) -> list[Hit]:
+        starts = spelling_prefixes(query)
+        if not starts:
+            return []
+        match = "kind : track AND name : (" + " AND ".join(_phrase(start) + " *" for start in starts) + ")"
+        rows = session.execute(_SPELT_TRACKS, {"match": match, "limit": SPELLING_CANDIDATES})
+        return spelt_tracks(query, rows, SIMILARITY)
 
     def optimize(self, session: Session) -> None:
         for table in ("search_fts", "search_names", "search_trigrams"):

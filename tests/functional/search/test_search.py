@@ -87,3 +87,18 @@ def test_a_misspelt_name_is_offered_when_nothing_else_matches(catalog):
     found = catalog.names("pale orchrd")
     assert found and found[0] == "artist:Pale Orchard"
     assert "did you mean" in catalog.page("pale orchrd")
+
+
+def test_a_misspelt_track_title_is_found(catalog):
+    assert "track:Driftwood" in catalog.names("driftwod")
+    # Every word nearly right, accents left out as well.
+    assert catalog.names("brano crosing")[0] == "track:Brännö Crossing"
+    page = catalog.page("glass orchrd")
+    assert "did you mean" in page and "Glass Orchard" in page
+    # Titles that are not public are not in the index to be offered.
+    assert not [name for name in catalog.names("secret draft sng") if "Secret" in name]
+
+
+def test_a_title_is_not_offered_for_words_it_does_not_nearly_hold(catalog):
+    assert "track:Driftwood" not in catalog.names("driftwod moonlight")
+    assert "track:Harbour Lights" not in catalog.names("harbor nights ferrys")
