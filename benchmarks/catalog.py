@@ -8,7 +8,12 @@ workers on a free loopback port. In one run and with the same client it measures
 - requests per second with `--concurrency` connections (2 per worker) in interleaved rounds, each divided
   by the throughput of the cheapest route of the same app (/healthz or a static file, whichever is faster);
 - p50/p95 latency of one request at a time (no queueing in it);
-- SQL queries per page, counted in this process with a test client and an SQLAlchemy event listener.
+- SQL queries per page as rendered in full, counted in this process with a test client and an SQLAlchemy
+  event listener.
+
+Two servers run side by side, one with the page cache (the default) and one without it
+(STOREFRONT_PAGE_CACHE_BYTES=0), measured in the same interleaved rounds, so the table shows both: what a
+full render costs, and what an anonymous visitor without cookies (the benchmark's client) is served.
 
 Page 500 of /browse is reached by following the pages' rel="next" links. A route the app does not have (yet)
 is reported as not available. Exits non-zero only on errors (the server failed, a route answered wrongly
@@ -291,46 +296,72 @@ def serve(env: dict[str, str], workers: int, port: int) -> subprocess.Popen[byte
 
 
 # -- the run -------------------------------------------------------------------------------------------------
-def measure(found: list[Route], port: int, options: argparse.Namespace) -> None:
-    live = [r for r in found if r.path]
-    for route in live:  # every worker renders each page once before anything is timed
-        for _ in range(2 * options.workers):
-            request(port, raw_request(port, route))
-    # Rounds interleave the routes, so that a change in the machine's load touches all of them alike.
+def measure(servers: dict[str, tuple[int, list[Route]]], options: argparse.Namespace) -> None:
+    live = {name: [r for r in found if r.path] for name, (_, found) in servers.items()}
+    for name, (port, _) in servers.items():
+        for route in live[name]:  # every worker renders each page once before anything is timed
+            for _ in range(2 * options.workers):
+                request(port, raw_request(port, route))
+    # Rounds interleave the routes and the servers, so that a change in the machine's load touches all alike.
+    pairs = [
+        (servers[name][0], route)
+        for routes in zip(*live.values(), strict=True)
+        for name, route in zip(live, routes, strict=True)
+    ]
     for n in range(options.rounds):
-        for route in live if n % 2 == 0 else reversed(live):
+        for port, route in pairs if n % 2 == 0 else reversed(pairs):
             load(port, route, options.seconds / options.rounds, options.concurrency)
-    for route in live:
+    for port, route in pairs:
         latency(port, route, options.requests)
 
 
-def report(found: list[Route], options: argparse.Namespace, catalog: str) -> bool:
-    live = [r for r in found if r.path]
+def _base(live: list[Route]) -> Route:
     cheap = [r for r in live if r.name in ("healthz", "static file")]
-    base = max([r for r in cheap if not r.wrong] or cheap, key=lambda r: r.rps)
-    head = f"{'route':<20} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'KB':>6}"
-    print(f"\n{head}  path")
-    for r in found:
-        if not r.path:
-            print(f"{r.name:<20} {r.note}")
+    return max([r for r in cheap if not r.wrong] or cheap, key=lambda r: r.rps)
+
+
+def report(servers: dict[str, list[Route]], options: argparse.Namespace, catalog: str) -> bool:
+    """One row per route: each server's req/s, ratio and latency side by side, then the page's queries."""
+    names = list(servers)
+    bases = {name: _base([r for r in found if r.path]) for name, found in servers.items()}
+    cells = "".join(f" {'req/s':>6} {'ratio':>5} {'p50':>5} {'p95':>5} |" for _ in names)
+    print("\n" + " " * 20 + "".join(f" {name:^25}|" for name in names))
+    print(f"{'route':<20}{cells} {'queries':>7} {'KB':>5}  path")
+    for rows in zip(*servers.values(), strict=True):
+        first = rows[0]
+        if not first.path:
+            print(f"{first.name:<20} {first.note}")
             continue
-        wrong = f"  ERRORS {dict(r.wrong)}: …{r.sample!r}" if r.wrong else ""
-        note = f"  ({r.note})" if r.note else ""
-        print(
-            f"{r.name:<20} {r.rps:7.0f} {r.rps / base.rps:6.2f} {r.percentile(0.5):7.1f} "
-            f"{r.percentile(0.95):7.1f} {r.queries:>7} {r.size / 1024:6.1f}  {r.path[:60]}{note}{wrong}"
+        figures = "".join(
+            f" {r.rps:6.0f} {r.rps / bases[n].rps:5.2f} {r.percentile(0.5):5.1f} {r.percentile(0.95):5.1f} |"
+            for n, r in zip(names, rows, strict=True)
         )
-    print(f"\nratio: req/s over the cheapest route's ({base.name}, {base.path}); {catalog}")
-    named = {r.name: r for r in live}
-    full, cached = named.get("release page"), named.get("304 release page")
-    if full and cached:
-        print(f"304 / full release page: {cached.rps / full.rps:.1f}x (target >= 5)")
-    if search := named.get("search"):
+        wrong = "".join(f"  ERRORS {dict(r.wrong)}: …{r.sample!r}" for r in rows if r.wrong)
+        note = f"  ({first.note})" if first.note else ""
+        size = f"{first.queries:>7} {first.size / 1024:5.1f}"
+        print(f"{first.name:<20}{figures} {size}  {first.path[:50]}{note}{wrong}")
+    for name in names:
+        print(f"ratio {name}: req/s over the cheapest route's ({bases[name].name}, {bases[name].path})")
+    print(catalog)
+    rendered, stored = ({r.name: r for r in found if r.path} for found in servers.values())
+    full, answered = rendered.get("release page"), rendered.get("304 release page")
+    if full and answered:
+        print(f"304 / full render of the release page: {answered.rps / full.rps:.1f}x (target >= 5)")
+        if kept := stored.get("release page"):
+            print(f"release page sent from the page cache / full render: {kept.rps / full.rps:.1f}x")
+    if search := rendered.get("search"):
         print(f"search p95 {search.percentile(0.95):.1f} ms (target < 20 ms)")
-    pages = [r for r in live if r.name not in ("healthz", "static file", "304 release page")]
+    cheap = ("healthz", "static file", "304 release page")
+    pages = [r for r in servers[names[0]] if r.path and r.name not in cheap]
     print(f"most SQL queries on a page: {max((r.queries or 0) for r in pages) if pages else 0} (target <= 6)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    return not any(r.wrong for r in found)
+    return not any(r.wrong for found in servers.values() for r in found)
+
+
+def _copy(route: Route) -> Route:
+    return Route(
+        route.name, route.path, dict(route.headers), route.expect, route.note, route.queries, route.size
+    )
 
 
 def main() -> None:
@@ -361,7 +392,7 @@ def main() -> None:
     )
     work = Path(options.instance or tempfile.mkdtemp(prefix="velvet-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    server: subprocess.Popen[bytes] | None = None
+    started: list[subprocess.Popen[bytes]] = []
     try:
         env = {
             **os.environ, "PYTHONPATH": str(ROOT), "STOREFRONT_ENV": "development",
@@ -370,22 +401,27 @@ def main() -> None:
             **({"STOREFRONT_DATABASE_URL": options.database_url} if options.database_url else {}),
         }  # fmt: skip
         settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("STOREFRONT_")})
-        app, catalog = prepare(settings, shape)
+        # Queries are counted on full renders: the app in this process keeps no page.
+        app, catalog = prepare(settings.with_overrides(page_cache_bytes=0), shape)
         found = routes(app)
         app.extensions["storefront"].database.dispose()
-        port = free_port()
         print(
             f"Machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {host.python_version()}, load average "
-            f"{os.getloadavg()[0]:.1f}; gunicorn {options.workers} sync workers, {options.concurrency} "
-            f"client connections, {options.seconds:g} s per route in {options.rounds} rounds\n"
-            f"Command: {os.path.relpath(sys.executable)} {' '.join(sys.argv)}",
+            f"{os.getloadavg()[0]:.1f}; gunicorn {options.workers} sync workers per server, "
+            f"{options.concurrency} client connections, {options.seconds:g} s per route and server in "
+            f"{options.rounds} rounds\nCommand: {os.path.relpath(sys.executable)} {' '.join(sys.argv)}",
             flush=True,
         )
-        server = serve(env, options.workers, port)
-        measure(found, port, options)
-        ok = report(found, options, catalog)
+        servers: dict[str, tuple[int, list[Route]]] = {}
+        setups = (("without page cache", {"STOREFRONT_PAGE_CACHE_BYTES": "0"}), ("with page cache", {}))
+        for name, extra in setups:
+            port = free_port()
+            started.append(serve({**env, **extra}, options.workers, port))
+            servers[name] = (port, found if not servers else [_copy(r) for r in found])
+        measure(servers, options)
+        ok = report({name: routes for name, (_, routes) in servers.items()}, options, catalog)
     finally:
-        if server is not None:
+        for server in started:
             stop(server)
         if not options.instance:
             shutil.rmtree(work, ignore_errors=True)
