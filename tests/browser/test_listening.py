@@ -1,6 +1,8 @@
 """Listening in a real browser: a fan opens a release, plays, seeks, and the player moves on to the next track
-by itself over the waveform drawn from the stored peaks; then the same with the keyboard only. On a phone's
-width, the release page and its human-made certificate fit the screen."""
+by itself over the waveform drawn from the stored peaks; then the same with the keyboard only. A fan starting
+from the home page finds the release by a misspelt name in the header's search box, with the mouse or the
+keyboard, and listens on. On a phone's width, the release page and its human-made certificate fit the
+screen."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import pytest
 
 from storefront.releases.models import Release
+from storefront.search.indexer import SearchIndexer
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.attestations import approve, attestation_url, signable_release, signature_form
 from tests.functional.media.builders import on_sale_release
@@ -145,6 +148,78 @@ def test_the_same_with_the_keyboard_only(open_page, album) -> None:
     page.keyboard.press("Space")
     page.wait_for_function(f"() => {AUDIO}.paused")
     assert _current(page) == str(tracks[1])
+
+
+# "Low Water" as a hurried fan types it: its words find nothing, its spelling finds the release.
+MISSPELT = "low watr"
+SUGGESTIONS = "#site-search-q-suggestions"
+
+
+@pytest.fixture
+def findable(shop: tuple[Any, str], album: tuple[str, list[int]]) -> tuple[str, list[int]]:
+    """The album, in the search index as an approval's job would put it."""
+    platform = shop[0].extensions["storefront"]
+    with platform.database.transaction() as session:
+        SearchIndexer(session).rebuild()
+    return album
+
+
+def _suggested(page: Any) -> Any:
+    """The header's box with the misspelt name typed, once its suggestions are listed: the release's."""
+    box = page.get_by_role("combobox")
+    box.press_sequentially(MISSPELT, delay=40)
+    option = page.locator(SUGGESTIONS).get_by_role("option").filter(has_text="Low Water")
+    option.wait_for()
+    assert page.locator(SUGGESTIONS).is_visible()
+    assert box.get_attribute("aria-expanded") == "true"
+    return option
+
+
+def test_from_the_home_page_a_misspelt_search_leads_to_the_album_which_plays_on(open_page, findable) -> None:
+    path, tracks = findable
+    page = open_page()
+    page.goto("/")
+    # The box is a plain search form until it is used: its suggestions arrive with the first touch.
+    assert page.evaluate("document.querySelector('#site-search-q').getAttribute('role')") is None
+    page.locator("#site-search-q").click()
+
+    _suggested(page).click()
+    page.wait_for_url(f"**{path}")
+    _wait_waveform(page, tracks[0])
+    player = page.locator("[data-player]")
+    player.get_by_role("button", name="Play", exact=True).click()
+    _wait_playing(page, tracks[0])
+    box = player.get_by_role("slider").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    _wait_playing(page, tracks[1])  # the first track ran out from where it was sought; on to the next
+    _wait_waveform(page, tracks[1])
+
+
+def test_from_the_home_page_with_the_keyboard_only(open_page, findable) -> None:
+    path, tracks = findable
+    page = open_page()
+    page.goto("/")
+    _tab_to(page, "#site-search-q")
+
+    _suggested(page)
+    chosen = page.locator(f"{SUGGESTIONS} [aria-selected=true]")
+    for _ in range(page.locator(SUGGESTIONS).get_by_role("option").count()):
+        page.keyboard.press("ArrowDown")
+        if "Low Water" in chosen.inner_text():
+            break
+    else:
+        raise AssertionError("the arrow keys never reach the release among the suggestions")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{path}")
+    _wait_waveform(page, tracks[0])
+
+    _tab_to(page, "[data-play]")
+    page.keyboard.press("Enter")
+    _wait_playing(page, tracks[0])
+    _tab_to(page, "[data-seek]")
+    page.keyboard.press("End")
+    _wait_playing(page, tracks[1])  # sought to the end: the next track starts by itself
+    _wait_waveform(page, tracks[1])
 
 
 def test_on_a_phone_the_release_and_its_certificate_fit_the_screen(open_page, shop, tmp_path) -> None:
