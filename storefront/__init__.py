@@ -28,9 +28,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = settings or Settings.from_env()
     settings.validate()
+    from .attestations.signing.credentials import require_provided_identity
     from .attestations.signing.keys import require_provided_key
 
     require_provided_key(settings)  # production: the signing key is provided, never made here
+    require_provided_identity(settings)  # and so is the certificate that signs Content Credentials
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     # Before any route is added: ids beyond a 64-bit column are a 404, never a database error.
     app.url_map.converters["int"] = IdConverter

@@ -90,6 +90,10 @@ class Settings:
     platform_retired_keys: str = ""
     chromaprint_library: str = ""
     c2pa_trust_anchors_path: str = ""
+    # The certificate chain (signing certificate first) and private key that sign the Content Credentials
+    # embedded in delivered files; unset, the application issues its own beside the platform key.
+    c2pa_certificate_path: str = ""
+    c2pa_key_path: str = ""
     ddex_sender_dpid: str = ""
     ddex_sender_name: str = "Velvet"
     download_link_seconds: int = 300
@@ -135,6 +139,17 @@ class Settings:
             return self.platform_retired_keys
         key = Path(self.resolved_platform_key_path)
         return str(key.with_name(key.stem + "-retired.json"))
+
+    @property
+    def resolved_c2pa_certificate_path(self) -> str:
+        return self.c2pa_certificate_path or self._beside_platform_key("platform-c2pa-chain.pem")
+
+    @property
+    def resolved_c2pa_key_path(self) -> str:
+        return self.c2pa_key_path or self._beside_platform_key("platform-c2pa-key.pem")
+
+    def _beside_platform_key(self, name: str) -> str:
+        return str(Path(self.resolved_platform_key_path).with_name(name))
 
     @property
     def jobs_backend(self) -> str:
@@ -300,6 +315,12 @@ class Settings:
             problems.append(
                 "STOREFRONT_PLATFORM_KEY_PATH must name the signing key you provide, not a key the "
                 "application would make in the instance directory"
+            )
+        if not (self.c2pa_certificate_path and self.c2pa_key_path):
+            problems.append(
+                "STOREFRONT_C2PA_CERTIFICATE_PATH and STOREFRONT_C2PA_KEY_PATH must name the Content "
+                "Credentials signing certificate chain and key you provide, not ones the application would "
+                "issue itself"
             )
         if not self.ddex_sender_dpid:
             problems.append("STOREFRONT_DDEX_SENDER_DPID must be your DDEX party id, not the placeholder")

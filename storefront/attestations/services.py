@@ -27,6 +27,15 @@ CERTIFICATE_TYPE = "velvet.human-made-certificate/1"
 __all__ = ["AttestationRefused", "AttestationService", "Problem", "SigningRequest"]
 
 
+def certified_attestation(session: Session, release: Release) -> Attestation | None:
+    """The attestation the certificate presents: the one the curator approved (the latest signed by then; a
+    later one awaits review), or before approval the latest signed."""
+    stmt = select(Attestation).where(Attestation.release_id == release.id)
+    if release.approved_at is not None:
+        stmt = stmt.where(Attestation.signed_at <= release.approved_at)
+    return session.scalar(stmt.order_by(Attestation.id.desc()).limit(1))
+
+
 class AttestationService:
     def __init__(self, session: Session, *, secret: str, keyring: Keyring, issuer: str = "") -> None:
         self.session = session
@@ -49,16 +58,7 @@ class AttestationService:
         return self.session.scalar(stmt)
 
     def certified(self, release: Release) -> Attestation | None:
-        """The attestation the curator approved: the latest signed by then (a later one awaits review)."""
-        if release.approved_at is None:
-            return self.current(release)
-        stmt = (
-            select(Attestation)
-            .where(Attestation.release_id == release.id, Attestation.signed_at <= release.approved_at)
-            .order_by(Attestation.id.desc())
-            .limit(1)
-        )
-        return self.session.scalar(stmt)
+        return certified_attestation(self.session, release)
 
     def requires_embodied(self, label_id: int | None) -> bool:
         if label_id is None:
@@ -331,4 +331,3 @@ class AttestationService:
             test_message=test_message,
         )
         return build_new_release_message(ddex_release(attestation.document), parties)
-

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..attestations.signing.credentials import describe_identity
 from ..attestations.signing.keys import describe_key
 from ..container import Platform
 from ..health.views import component_status, overall_status
@@ -69,6 +70,9 @@ def check() -> None:
         click.echo(f"  {name:<34} {value}")
     click.echo("\nPlatform signing key")
     for name, value in describe_key(platform.settings):
+        click.echo(f"  {name:<34} {value}")
+    click.echo("\nContent Credentials (C2PA) signing certificate")
+    for name, value in describe_identity(platform.settings):
         click.echo(f"  {name:<34} {value}")
     click.echo("\nComponents")
     components = component_status(platform)

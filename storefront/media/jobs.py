@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..audio.credentials import Provenance
 from ..audio.formats import get_format
 from ..audio.tagging import TrackTags
 from ..jobs.interfaces import JobQueue, JobRegistry
@@ -20,6 +21,7 @@ from ..releases.uploads.pipeline import PROCESS_JOB
 from ..storage.interfaces import ObjectStorage
 from . import recipes
 from .album_job import album_zip
+from .credentials import CredentialsError, IdentityError, Signing
 from .models import MediaStatus, PreviewPolicy, Rendition, TrackAnalysis
 from .services import (
     ALBUM_JOB,
@@ -58,6 +60,7 @@ class Plan:
     master_key: str
     master_suffix: str
     tags: TrackTags
+    provenance: Provenance
     cover_key: str | None
     works: list[Work]
     analyse: bool
@@ -91,10 +94,11 @@ def _plan(session: Session, upload_id: int, formats: list[str], base_url: str, a
     policy = session.scalar(select(PreviewPolicy).where(PreviewPolicy.release_id == release.id))
     rows = session.scalars(select(Rendition).where(Rendition.upload_id == upload.id))
     existing = {r.format: r for r in rows}
+    attested = recipes.attestation_id(session, release)
     works = []
     for fmt in formats:
         params = recipes.preview_params(policy) if fmt == recipes.PREVIEW_FORMAT else {}
-        inputs = recipes.rendition_inputs(upload, track, fmt, params, base_url)
+        inputs = recipes.rendition_inputs(upload, track, fmt, params, base_url, attested)
         rendition = existing.get(fmt)
         if rendition is None:
             rendition, _ = rendition_row(session, upload, fmt, inputs)
@@ -117,6 +121,7 @@ def _plan(session: Session, upload_id: int, formats: list[str], base_url: str, a
         master_key=upload.final_key,
         master_suffix=Path(upload.final_key).suffix,
         tags=recipes.track_tags(track, release, base_url),
+        provenance=recipes.provenance(upload, track, base_url, attested),
         cover_key=recipes.cover_key(release),
         works=works,
         analyse=analyse,
@@ -170,7 +175,9 @@ def _encode(workshop: Workshop, master: Path, plan: Plan, tags: TrackTags, tmp: 
     return made
 
 
-def _produce(storage: ObjectStorage, workshop: Workshop, plan: Plan) -> TrackAnalysis | None:
+def _produce(
+    storage: ObjectStorage, workshop: Workshop, plan: Plan, signing: Signing
+) -> TrackAnalysis | None:
     analysis = None
     with tempfile.TemporaryDirectory(prefix="velvet-media-") as folder:
         tmp = Path(folder)
@@ -197,6 +204,13 @@ def _produce(storage: ObjectStorage, workshop: Workshop, plan: Plan) -> TrackAna
         works = {w.rendition_id: w for w in plan.works}
         for rendition_id, path in _encode(workshop, master, plan, tags, tmp).items():
             work = works[rendition_id]
+            if recipes.is_signed_format(work.fmt):
+                # Tags first, then the manifest over the final bytes: the stored SHA-256 is of those.
+                try:
+                    signing.sign(path, work.fmt, plan.provenance)
+                except (CredentialsError, IdentityError) as exc:
+                    plan.failures[rendition_id] = _reason(work.fmt, exc)
+                    continue
             plan.made[rendition_id] = store(storage, path, work.key, get_format(work.fmt).mime_type)
     return analysis
 
@@ -250,7 +264,7 @@ def _render(context: JobContext, upload_id: int, formats: list[str], *, analyse:
     if plan is None or not (plan.works or plan.analyse):
         return
     try:
-        analysis = _produce(storage, workshop, plan)
+        analysis = _produce(storage, workshop, plan, Signing(context.services.settings))
     except MasterMissing as exc:
         with context.database.transaction() as session:
             _give_up(session, plan, str(exc))

@@ -8,7 +8,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from ..attestations.services import certified_attestation
 from ..audio.archive import album_folder_name, safe_name
+from ..audio.credentials import MasterFacts, Provenance, carries_credentials
 from ..audio.formats import DOWNLOAD_FORMATS, PRECOMPUTED_KEYS, get_format, preview_format
 from ..audio.tagging import TrackTags
 from ..releases.models import Release, Track, Upload
@@ -33,6 +37,11 @@ def download_formats() -> list[str]:
 
 def is_download_format(fmt_key: str) -> bool:
     return fmt_key in DOWNLOAD_FORMATS
+
+
+def is_signed_format(fmt_key: str) -> bool:
+    """Downloads whose container C2PA can carry get the platform's Content Credentials; previews do not."""
+    return is_download_format(fmt_key) and carries_credentials(fmt_key)
 
 
 def format_label(fmt_key: str) -> str:
@@ -76,20 +85,56 @@ def track_tags(track: Track, release: Release, base_url: str) -> TrackTags:
     )
 
 
+def attestation_id(session: Session, release: Release) -> int | None:
+    """The human-made attestation a file's Content Credentials name: the one its certificate presents."""
+    attestation = certified_attestation(session, release)
+    return attestation.id if attestation is not None else None
+
+
+def provenance(master: Upload, track: Track, base_url: str, attested: int | None) -> Provenance:
+    """What a signed file's manifest states, beside its format."""
+    release, info = track.release, master.info or {}
+    rate, depth = info.get("sample_rate"), info.get("bit_depth")
+    return Provenance(
+        tags=track_tags(track, release, base_url),
+        release_id=release.id,
+        artist_id=release.artist_id,
+        track_position=track.position,
+        attestation_id=attested,
+        master=MasterFacts(
+            mime_type=str(info.get("content_type") or master.content_type),
+            sha256=master.sha256 or "",
+            sample_rate=int(rate) if rate else None,
+            bit_depth=int(depth) if depth else None,
+        ),
+        tdm_terms=release.ai_training_terms if release.ai_training_opt_in else "",
+    )
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def rendition_inputs(
-    master: Upload, track: Track, fmt_key: str, params: dict[str, Any], base_url: str
+    master: Upload, track: Track, fmt_key: str, params: dict[str, Any], base_url: str, attested: int | None
 ) -> str:
+    """`attested`: the attestation id a signed format's Content Credentials name (see `attestation_id`);
+    a new attestation makes those files out of date, and only those."""
     release = track.release
     tags = asdict(track_tags(track, release, base_url))
     artwork = release.artwork
     cover = [artwork.id, artwork.sha256] if artwork is not None and is_download_format(fmt_key) else None
-    return _digest(
-        {"master": master.sha256, "format": fmt_key, "params": params, "tags": tags, "cover": cover}
-    )
+    made: dict[str, Any] = {
+        "master": master.sha256,
+        "format": fmt_key,
+        "params": params,
+        "tags": tags,
+        "cover": cover,
+    }
+    if is_signed_format(fmt_key):
+        terms = release.ai_training_terms if release.ai_training_opt_in else ""
+        made["credentials"] = {"attestation": attested, "tdm_terms": terms}
+    return _digest(made)
 
 
 def rendition_key(master: Upload, fmt_key: str, inputs: str) -> str:

@@ -106,6 +106,8 @@ class MediaService:
         self.storage = storage
         self.base_url = base_url
         self.link_seconds = link_seconds
+        # A release's attestation in force, asked once per request however many files a page lists.
+        self._attested: dict[int, int | None] = {}
 
     # -- reading ---------------------------------------------------------------------------------------
     def policy(self, release: Release) -> PreviewPolicy | None:
@@ -131,7 +133,13 @@ class MediaService:
     def inputs(self, track: Track, fmt_key: str, policy: PreviewPolicy | None = None) -> str:
         assert track.master is not None
         params = recipes.preview_params(policy) if fmt_key == recipes.PREVIEW_FORMAT else {}
-        return recipes.rendition_inputs(track.master, track, fmt_key, params, self.base_url)
+        attested = self.attested(track.release) if recipes.is_signed_format(fmt_key) else None
+        return recipes.rendition_inputs(track.master, track, fmt_key, params, self.base_url, attested)
+
+    def attested(self, release: Release) -> int | None:
+        if release.id not in self._attested:
+            self._attested[release.id] = recipes.attestation_id(self.session, release)
+        return self._attested[release.id]
 
     def state(
         self, track: Track, fmt_key: str, rendition: Rendition | None, policy: PreviewPolicy | None = None
@@ -343,11 +351,12 @@ def all_tracks_ready(session: Session, release: Release, fmt_key: str, base_url:
             select(Rendition).where(Rendition.release_id == release.id, Rendition.format == fmt_key)
         )
     }
+    attested = recipes.attestation_id(session, release) if recipes.is_signed_format(fmt_key) else None
     for track in release.tracks:
         if track.master is None:
             continue
         rendition = found.get(track.master.id)
-        inputs = recipes.rendition_inputs(track.master, track, fmt_key, {}, base_url)
+        inputs = recipes.rendition_inputs(track.master, track, fmt_key, {}, base_url, attested)
         if rendition is None or rendition.status != MediaStatus.READY or rendition.inputs != inputs:
             return False
     return True

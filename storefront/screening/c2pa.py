@@ -12,6 +12,8 @@ from typing import Any
 
 import c2pa
 
+from .own_credentials import OwnSigner, platform_claims, recognise
+
 IPTC_SOURCE_TYPE_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 # HM-1 screening rule 1: any of these in a manifest's actions rejects the upload automatically.
 AI_SOURCE_TYPES = frozenset(
@@ -39,6 +41,8 @@ class Verdict(enum.StrEnum):
     REJECT = "reject"  # declares an AI source type: automatic rejection, reason shown to the artist
     INVALID = "invalid"  # credentials present but altered or unreadable: a signal for curators
     INFO = "info"  # credentials present, nothing disqualifying: summarised for curators
+    PLATFORM = "platform"  # this platform's own credentials: a file it delivered, uploaded again
+    IMITATION = "imitation"  # credentials in this platform's form, but not signed with its certificate
     NONE = "none"  # no credentials in the file
     UNSUPPORTED = "unsupported"  # the C2PA reader cannot read this container (e.g. Ogg, AIFF)
 
@@ -77,11 +81,14 @@ def _context(trust_anchors_pem: str | None) -> c2pa.Context:
     return c2pa.Context(settings=c2pa.Settings.from_dict(settings))
 
 
-def screen_file(path: str | os.PathLike[str], *, trust_anchors_pem: str | None = None) -> C2paFinding:
+def screen_file(
+    path: str | os.PathLike[str], *, trust_anchors_pem: str | None = None, own: OwnSigner | None = None
+) -> C2paFinding:
     """Read and classify the C2PA manifest store embedded in an audio file.
 
     Without `trust_anchors_pem` (PEM CA certificates, such as the C2PA trust list) every signer is
-    reported as untrusted; that is shown to curators but is not treated as tampering.
+    reported as untrusted; that is shown to curators but is not treated as tampering. `own` is the
+    platform's signing certificate, to recognise the files it delivered.
     """
     mime = sniff_format(path)
     if mime is None:
@@ -108,7 +115,21 @@ def screen_file(path: str | os.PathLike[str], *, trust_anchors_pem: str | None =
         )
     finding = classify_manifest_store(store, state)
     finding.summary["format"] = mime
-    return finding
+    claims = platform_claims(store)
+    if claims is None or finding.verdict is Verdict.REJECT:
+        return finding
+    try:
+        recognition = recognise(path, mime, own)
+    except c2pa.C2paError:
+        return finding  # read once already; the first reading stands
+    summary = {**finding.summary, "platform": claims, "altered": recognition.altered}
+    if recognition.ours:
+        return C2paFinding(Verdict.PLATFORM, ("content credentials signed by this platform",), summary)
+    return C2paFinding(
+        Verdict.IMITATION,
+        (f"content credentials in this platform's form, signed by {recognition.signer}, not by it",),
+        summary,
+    )
 
 
 def _generator(manifest: Mapping[str, Any]) -> str:

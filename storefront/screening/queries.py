@@ -55,9 +55,7 @@ def screening_health(platform: ScreeningPlatform) -> dict[str, Any]:
         "detector": {
             "ok": True,
             "detail": (
-                f"detector {detector_name(detector)}"
-                if detector is not None
-                else "no detector configured"
+                f"detector {detector_name(detector)}" if detector is not None else "no detector configured"
             ),
         },
     }

@@ -167,6 +167,15 @@ class ThrowawayCA:
             key_pem=key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
         )
 
+    def install(self, folder: Path) -> tuple[Path, Path]:
+        """Write the chain and key as a deployment provides them; returns (chain path, key path)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        chain, key = folder / "c2pa-chain.pem", folder / "c2pa-key.pem"
+        chain.write_bytes(self.chain_pem)
+        key.write_bytes(self.key_pem)
+        key.chmod(0o600)
+        return chain, key
+
     def signer(self) -> c2pa.Signer:
         return c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, self.chain_pem,
                                                          self.key_pem, None))

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...audio.formats import DOWNLOAD_FORMATS, get_format
 from ...releases.models import UploadKind
 from ..models import ScreeningCheck, ScreeningVerdict, Severity
+from ..own_credentials import OwnSigner
 from .base import Check, Given, Outcome, Subject, unavailable
 
 
@@ -28,7 +30,9 @@ class C2paCheck(Check):
     kinds = frozenset({UploadKind.MASTER, UploadKind.ARTWORK})
 
     def run(self, given: Given) -> Outcome:
-        return check_c2pa(given.path, given.subject, _trust_anchors(given.settings.c2pa_trust_anchors_path))
+        anchors = _trust_anchors(given.settings.c2pa_trust_anchors_path)
+        own = OwnSigner.from_chain(given.settings.resolved_c2pa_certificate_path, anchors)
+        return check_c2pa(given.path, given.subject, anchors, own)
 
 
 def _trust_anchors(where: str) -> str | None:
@@ -36,13 +40,15 @@ def _trust_anchors(where: str) -> str | None:
     return Path(where).read_text() if where else None
 
 
-def check_c2pa(path: Path, subject: Subject, trust_anchors_pem: str | None = None) -> Outcome:
+def check_c2pa(
+    path: Path, subject: Subject, trust_anchors_pem: str | None = None, own: OwnSigner | None = None
+) -> Outcome:
     check = ScreeningCheck.C2PA
     try:
         from ..c2pa import AI_SOURCE_TYPES, Verdict, screen_file
     except (ImportError, OSError) as exc:
         return unavailable(check, f"Not screened: the c2pa library cannot be loaded ({exc}).")
-    finding = screen_file(path, trust_anchors_pem=trust_anchors_pem)
+    finding = screen_file(path, trust_anchors_pem=trust_anchors_pem, own=own)
     credentials = finding.summary
     evidence: dict[str, Any] = {"reasons": list(finding.reasons), "credentials": credentials}
     if finding.verdict is Verdict.REJECT:
@@ -57,6 +63,18 @@ def check_c2pa(path: Path, subject: Subject, trust_anchors_pem: str | None = Non
             ScreeningVerdict.REJECT,
             Severity.HIGH,
             "Rejected: " + "; ".join(finding.reasons) + ".",
+            evidence,
+        )
+    if finding.verdict is Verdict.PLATFORM:
+        return _delivered(subject, credentials, evidence)
+    if finding.verdict is Verdict.IMITATION:
+        named = _named(credentials["platform"])
+        return Outcome(
+            check,
+            ScreeningVerdict.FLAG,
+            Severity.MEDIUM,
+            f"{_sentence(finding.reasons[0])}, naming {named}: a file from another store running this "
+            "software, one signed with a certificate this platform no longer uses, or an imitation.",
             evidence,
         )
     if finding.verdict is Verdict.INVALID:
@@ -79,6 +97,45 @@ def check_c2pa(path: Path, subject: Subject, trust_anchors_pem: str | None = Non
         )
     return Outcome(
         check, ScreeningVerdict.PASS, Severity.NONE, "No content credentials in the file.", evidence
+    )
+
+
+def _named(claims: Mapping[str, Any]) -> str:
+    """What the manifest says the file is; read from the file, so kept short."""
+    title, artist = str(claims.get("title") or "untitled")[:120], str(claims.get("artist") or "unknown")[:120]
+    return f"“{title}” by {artist}"
+
+
+def _delivered(subject: Subject, credentials: Mapping[str, Any], evidence: dict[str, Any]) -> Outcome:
+    """A file this platform signed: its artist bringing it back is a note; anyone else, a copy."""
+    claims: Mapping[str, Any] = credentials["platform"]
+    fmt = str(claims.get("format") or "")
+    where = ", ".join(
+        part
+        for part in (
+            get_format(fmt).label if fmt in DOWNLOAD_FORMATS else None,
+            f"release {claims.get('release_id')}",
+            f"certificate {claims.get('certificate_url')}" if claims.get("certificate_url") else None,
+        )
+        if part
+    )
+    changed = "; changed since it was delivered" if credentials.get("altered") else ""
+    said = f"this platform delivered this file as {_named(claims)} ({where}){changed}"
+    if claims.get("artist_id") == subject.artist_id:
+        return Outcome(
+            ScreeningCheck.C2PA,
+            ScreeningVerdict.NOTE,
+            Severity.LOW,
+            f"{_sentence(said)}: the artist's own release, uploaded again. The studio master is the better "
+            "source where there is one.",
+            evidence,
+        )
+    return Outcome(
+        ScreeningCheck.C2PA,
+        ScreeningVerdict.FLAG,
+        Severity.HIGH,
+        f"Copy: {said}, and another artist uploads it here as their own.",
+        evidence,
     )
 
 

@@ -31,6 +31,9 @@ def _production(settings, tmp_path, key_path):
         base_url="https://shop.example.com",
         platform_key_path=str(key_path),
         ddex_sender_dpid="PADPIDA2025010101X",
+        # Named but absent: the platform key is refused before the Content Credentials identity is read.
+        c2pa_certificate_path=str(tmp_path / "c2pa-chain.pem"),
+        c2pa_key_path=str(tmp_path / "c2pa-key.pem"),
         password_time_cost=2,
         password_memory_kib=19 * 1024,
     )

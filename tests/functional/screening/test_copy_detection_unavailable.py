@@ -8,6 +8,7 @@ from storefront import create_app
 from storefront.attestations.signing.platform import PlatformKey
 from storefront.config import ConfigError, Settings
 from tests.factories.accounts import PASSWORD, make_artist, make_user
+from tests.factories.provenance import ThrowawayCA
 from tests.factories.releases import make_release
 from tests.helpers import WebClient, text_of
 from tests.unit.test_config import SAFE_PRODUCTION
@@ -71,10 +72,13 @@ def test_production_refuses_to_start_without_chromaprint(tmp_path):
     key = tmp_path / "platform.pem"  # every other production requirement met, so only Chromaprint is missing
     key.write_bytes(PlatformKey.generate().private_pem())
     key.chmod(0o600)
+    chain, c2pa_key = ThrowawayCA.create().install(tmp_path / "c2pa")
     settings = Settings.from_env(
         {
             **SAFE_PRODUCTION,
             "STOREFRONT_PLATFORM_KEY_PATH": str(key),
+            "STOREFRONT_C2PA_CERTIFICATE_PATH": str(chain),
+            "STOREFRONT_C2PA_KEY_PATH": str(c2pa_key),
             "STOREFRONT_CHROMAPRINT_LIBRARY": MISSING,
             "STOREFRONT_INSTANCE_DIR": str(tmp_path / "instance"),
         }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from storefront.db import commit, utcnow
 from storefront.jobs.runner import JobContext
 from storefront.releases.models import Track, Upload, UploadStatus
 from storefront.screening.catalog import ChromaprintFingerprinter
-from storefront.screening.models import Fingerprint, ScreeningResult
+from storefront.screening.models import Fingerprint
 from storefront.screening.queries import highest_severity, results_for_release, screening_health
 from storefront.screening.services import screen_upload
 from tests.factories.accounts import PASSWORD, make_artist, make_user
@@ -23,46 +22,8 @@ from tests.factories.provenance import ThrowawayCA, c2pa_sign, gain, manifest, m
 from tests.factories.releases import cover_bytes, make_release
 from tests.factories.screening import BrokenDetector, FixedDetector, laundered
 from tests.functional.releases.test_uploads import Uploader
+from tests.functional.screening.conftest import Account, results
 from tests.helpers import WebClient, fresh, text_of
-
-MIME = {".flac": "audio/flac", ".wav": "audio/wav"}
-
-
-@dataclass
-class Account:
-    web: WebClient
-    artist_id: int
-    user_id: int
-    slug: str
-
-    def upload(self, db, path: Path, *, release_id: int | None = None, name: str | None = None) -> Upload:
-        if release_id is None:
-            release_id = make_release(db, fresh(db).get(Artist, self.artist_id)).id
-        ticket = Uploader(self.web, release_id, self.slug).upload(
-            "master", name or path.name, path.read_bytes(), MIME[path.suffix]
-        )
-        upload = fresh(db).get(Upload, ticket["upload_id"])
-        assert upload is not None
-        return upload
-
-
-@pytest.fixture
-def accounts(app, db, platform):
-    """Sign up an artist with its own browser session, as many as a test needs."""
-
-    def make(slug: str) -> Account:
-        user = make_user(db, platform)
-        artist = make_artist(db, user, slug=slug)
-        web = WebClient(app)
-        web.login(user.email, PASSWORD)
-        return Account(web, artist.id, user.id, slug)
-
-    return make
-
-
-def results(db, upload_id: int) -> dict[str, ScreeningResult]:
-    rows = fresh(db).scalars(select(ScreeningResult).where(ScreeningResult.upload_id == upload_id))
-    return {row.check.value: row for row in rows}
 
 
 @pytest.fixture(scope="module")
