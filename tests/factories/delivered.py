@@ -12,7 +12,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storefront.accounts.models import Artist
+from storefront.accounts.models import Artist, User
+from storefront.accounts.services import Actor
+from storefront.attestations.policy import CURRENT_VERSION, ELEMENTS, POLICIES, AiUse, Declaration, Level
+from storefront.attestations.services import AttestationService, SigningRequest
+from storefront.attestations.verification import Keyring
 from storefront.audio.formats import DOWNLOAD_FORMATS
 from storefront.container import Platform
 from storefront.db import commit, utcnow
@@ -21,7 +25,7 @@ from storefront.media.models import AlbumArchive, MediaStatus, Rendition
 from storefront.media.services import MediaService
 from storefront.releases.artwork import normalise_artwork
 from storefront.releases.models import Contributor, Release, Upload, UploadKind, UploadStatus
-from tests.factories.attestations import CREDITS
+from tests.factories.attestations import CREDITS, approve
 from tests.factories.releases import cover_bytes, make_release
 from tests.functional.media.builders import add_master
 from tests.helpers import fresh
@@ -86,6 +90,23 @@ def signable_on_storage(
     for track in release.tracks:
         add_master(db, platform, track, tmp, seed=seed * 10 + track.position, seconds=1.5)
     return release
+
+
+def certify(db: Session, platform: Platform, keyring: Keyring, release_id: int, owner_id: int) -> None:
+    """The artist signs (every statement, no AI anywhere) and a curator approves, as the demo does."""
+    session = fresh(db)
+    release, owner = session.get(Release, release_id), session.get(User, owner_id)
+    assert release is not None and owner is not None
+    statements = POLICIES[CURRENT_VERSION].statements_for(Level.STANDARD)
+    request = SigningRequest(
+        legal_name="Ana María Ruiz",
+        ticked=frozenset(s.id for s in statements),
+        declarations={element.key: Declaration(AiUse.NONE) for element in ELEMENTS},
+    )
+    service = AttestationService(session, secret=platform.settings.secret_key, keyring=keyring)
+    service.sign(release, owner, request, client_ip="127.0.0.1", actor=Actor(owner.id))
+    commit(session)
+    approve(db, release_id)
 
 
 def make_everything(db: Session, platform: Platform, release_id: int) -> Delivered:
