@@ -20,22 +20,16 @@ from storefront.audio.tagging import TrackTags, write_tags
 from storefront.db import commit
 from storefront.media.recipes import PREVIEW_FORMAT
 from storefront.releases.models import Release, ReleaseStatus
-from tests.factories.attestations import approve, attestation_url, signature_form
-from tests.factories.delivered import make_everything, read_delivered, signable_on_storage
+from tests.factories.attestations import approve
+from tests.factories.delivered import make_everything, read_delivered
 from tests.helpers import fresh, text_of
 
 
 @pytest.fixture
-def shop(signed_in, db, platform, artist, tmp_path):
-    """Two certified releases of the same artist; the first with every format and every ZIP made."""
-    made = []
-    for seed in (1, 2):
-        release = signable_on_storage(db, platform, artist, tmp_path, seed=seed)
-        assert signed_in.submit(attestation_url(artist, release), signature_form()).status_code == 302
-        approve(db, release.id)
-        made.append(release.id)
-    signed_in.logout()
-    return make_everything(db, platform, made[0]), read_delivered(db, platform, made[1])
+def shop(db, platform, two_certified):
+    """Two certified releases; the first with every format and every ZIP made."""
+    first, second = two_certified
+    return make_everything(db, platform, first), read_delivered(db, platform, second)
 
 
 def _certificate(web, release_id: int, manifest: bool = True) -> dict:
@@ -204,7 +198,9 @@ def test_a_withdrawn_release_says_so_under_signature_and_copies_are_caught(app, 
     assert ran.exit_code == 1 and "withdrawn (taken down)" in ran.output
 
 
-def test_entries_are_append_only_and_a_remade_file_gets_its_own(web, db, platform, shop, tmp_path):
+def test_entries_are_append_only_a_remade_file_gets_its_own_and_retired_keys_still_verify(
+    app, web, db, platform, shop, tmp_path
+):
     first, _ = shop
     session = fresh(db)
     entry = session.scalar(select(ManifestEntry).where(ManifestEntry.release_id == first.release_id))
@@ -215,6 +211,8 @@ def test_entries_are_append_only_and_a_remade_file_gets_its_own(web, db, platfor
     manifest = web.get(f"/releases/{first.release_id}/manifest.json").get_json()
     before = {e["document"]["file"]["sha256"] for e in manifest["entries"]}
     assert {hashlib.sha256(data).hexdigest() for data in first.renditions.values()} <= before
+    old_kid = manifest["entries"][0]["signature"]["kid"]
+    assert app.test_cli_runner().invoke(args=["rotate-key"]).exit_code == 0
     # The track is renamed: its files are made again with new tags, hence new bytes and new entries.
     session = fresh(db)
     release = session.get(Release, first.release_id)
@@ -223,8 +221,10 @@ def test_entries_are_append_only_and_a_remade_file_gets_its_own(web, db, platfor
     remade = make_everything(db, platform, first.release_id)
     after = web.get(f"/releases/{first.release_id}/manifest.json").get_json()["entries"]
     assert before < {e["document"]["file"]["sha256"] for e in after}
-    # The old file a fan bought before the rename still verifies, as does the new one.
+    # The old file a fan bought before the rename (signed with the key now retired) still verifies, as does
+    # the new one, signed with the new key.
     keys = web.get("/.well-known/velvet/platform-key.json").get_json()["keys"]
+    assert {e["signature"]["kid"] for e in after} == {old_kid, keys[0]["kid"]} and keys[1]["kid"] == old_kid
     cert = _certificate(web, first.release_id, manifest=False)
     old = _write(tmp_path, "old.flac", first.renditions[(1, "flac")])
     new = _write(tmp_path, "new.flac", remade.renditions[(1, "flac")])
@@ -232,3 +232,11 @@ def test_entries_are_append_only_and_a_remade_file_gets_its_own(web, db, platfor
         cert, keys, [digest_path(old), digest_path(new)], entries=StoredEntries(fresh(db))
     )
     assert verdict.ok, verdict.reasons
+    stamps = {
+        name: next(c.message for c in verdict.checks if f"“{name}”" in c.message)
+        for name in ("old.flac", "new.flac")
+    }
+    assert (
+        f"signed with key {old_kid}" in stamps["old.flac"]
+        and f"signed with key {keys[0]['kid']}" in stamps["new.flac"]
+    )
