@@ -318,27 +318,25 @@ def _carried_manifest(
     listed = ListedEntries(manifest["entries"])
     good = verified(listed.entries, keys)
     bad = len(manifest["entries"]) - len(good)
-    foreign = [
-        d
-        for d, _ in good
-        if not sources_bound(d, document) or d.get("release_id") != (document.get("release") or {}).get("id")
-    ]
-    if bad:
-        verdict.add(
-            False,
-            f"Rendition manifest: {bad} of its entries do not verify (changed, or not signed here).",
-            MANIFEST,
-        )
-    elif foreign:
-        verdict.add(
-            False,
-            f"Rendition manifest: {len(foreign)} of its entries are not of this release's files.",
-            MANIFEST,
-        )
+    release_id = (document.get("release") or {}).get("id")
+    foreign = [d for d, _ in good if d.get("release_id") != release_id]
+    earlier = [d for d, _ in good if d.get("release_id") == release_id and not sources_bound(d, document)]
+    if bad or foreign:
+        problem = f"{bad} of its entries do not verify (changed, or not signed here)" if bad else ""
+        problem = problem or f"{len(foreign)} of its entries are of another release"
+        verdict.add(False, f"Rendition manifest: {problem}.", MANIFEST)
     else:
         verdict.add(
             True,
-            f"Rendition manifest: all {len(good)} entries carried are signed and of this release.",
+            f"Rendition manifest: all {len(good)} entries carried are signed, of this release.",
+            MANIFEST,
+        )
+    if earlier:
+        # Entries are never removed: files made from a master replaced since stay listed, and do not verify.
+        verdict.add(
+            True,
+            f"Rendition manifest: {len(earlier)} entries are of files made from an earlier master or artwork "
+            "than the ones this certificate binds; files matching only those are not verified.",
             MANIFEST,
         )
     return listed

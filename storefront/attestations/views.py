@@ -255,7 +255,7 @@ def certificate_page(release_id: int) -> ViewResult:
         "provenance/certificate.html",
         release=release,
         cert=certificate,
-        status_words=describe_status(certificate["status_statement"]["document"]).capitalize(),
+        status_words=describe_status(certificate["status_statement"]["document"]),
         view=document_view(certificate["document"]),
         badge=badge_info(release),
     )

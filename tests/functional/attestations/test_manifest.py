@@ -70,7 +70,10 @@ def test_every_delivered_file_verifies_offline_and_says_what_it_is(web, db, shop
     for name, (_, what) in files.items():
         line = next(m for m in messages if m.startswith(f"“{name.replace('/', '_')}”"))
         assert what in line and "exactly as the platform delivered it" in line, line
-    assert "Rendition manifest: all" in messages[0] and "entries carried are signed" in messages[0]
+    assert (
+        "Rendition manifest: all" in messages[0]
+        and "entries carried are signed, of this release" in messages[0]
+    )
 
 
 def test_the_command_and_the_page_name_track_and_format(app, web, shop, tmp_path):
@@ -98,6 +101,10 @@ def test_the_command_and_the_page_name_track_and_format(app, web, shop, tmp_path
     assert page.status_code == 200 and "<h2>Valid</h2>" in text, text
     assert "“song.opus” is track 2 “Song 2” in Opus 160 kbps, exactly as the platform delivered it" in text
     assert "<h3>Status statement</h3>" in text and "Status on this site now: the release is on sale" in text
+    certificate_page = text_of(web.get(f"/releases/{first.release_id}/certificate"))
+    assert "<dt>Status</dt><dd>On sale since " in certificate_page and "Z, as stated on " in certificate_page
+    for link in (f"/releases/{first.release_id}/manifest.json", f"/verify/file?release={first.release_id}"):
+        assert f'href="{link}"' in certificate_page
 
 
 def test_a_retagged_flac_matches_by_its_audio_and_one_changed_byte_fails(app, web, shop, tmp_path):

@@ -8,7 +8,7 @@ from storefront.attestations.manifests.entries import DeliveredFile, FileKind, S
 from storefront.attestations.manifests.files import FileDigest
 from storefront.attestations.manifests.matching import ListedEntries, match_file
 from storefront.attestations.signing.platform import PlatformKey
-from storefront.attestations.verification import bound_files
+from storefront.attestations.verification import ATTESTATION_TYPE, bound_files, verify_certificate
 from storefront.audio.inspect.samples import SampleDigest
 
 MASTER_1, MASTER_2, ARTWORK, FILE, OTHER = "a" * 64, "b" * 64, "c" * 64, "d" * 64, "e" * 64
@@ -82,4 +82,24 @@ def test_the_certificate_binds_masters_and_artwork_directly():
         found.ok
         and not found.by_manifest
         and found.message == "“01.flac” matches the master of track 2 “Undertow”."
+    )
+
+
+def test_a_carried_manifest_keeps_earlier_files_listed_but_refuses_another_releases():
+    document = {**DOCUMENT, "type": ATTESTATION_TYPE}
+    certificate = {"document": document, "signature": CURRENT.sign(document).to_dict()}
+    earlier = _entry(CURRENT, master=OTHER, sha256=OTHER)
+    carried = {**certificate, "rendition_manifest": {"entries": [_entry(RETIRED), earlier]}}
+    verdict = verify_certificate(carried, KEYS, [FileDigest("a.flac", FILE), FileDigest("b.flac", OTHER)])
+    messages = [c.message for c in verdict.checks if c.statement == "Rendition manifest"]
+    assert messages[0] == "Rendition manifest: all 2 entries carried are signed, of this release."
+    assert messages[1].startswith("Rendition manifest: 1 entries are of files made from an earlier master")
+    assert "“a.flac” is track 1 “Slow Tide” in FLAC" in messages[2]
+    assert any(
+        r.startswith("“b.flac” was delivered for this release, but made from") for r in verdict.reasons
+    )
+    stuffed = {**certificate, "rendition_manifest": {"entries": [_entry(CURRENT, release_id=8)]}}
+    assert (
+        "Rendition manifest: 1 of its entries are of another release."
+        in verify_certificate(stuffed, KEYS).reasons
     )
