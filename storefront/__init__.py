@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.profile_views import bp as profiles_bp
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .attestations.manifests.views import bp as verify_file_bp
     from .attestations.views import bp as provenance_bp
     from .catalog import release_pages  # noqa: F401  (adds the release and track pages to catalog_bp)
     from .catalog.sharing.embeds import bp as embeds_bp
@@ -177,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     app.register_blueprint(provenance_bp)
+    app.register_blueprint(verify_file_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(payees_bp)
     app.register_blueprint(library_bp)

@@ -6,6 +6,7 @@ from .accounts import models as accounts_models
 from .accounts.payees import models as payee_models
 from .accounts.sessions import UserSession
 from .attestations import models as provenance_models
+from .attestations.manifests import models as manifest_models
 from .catalog import models as catalog_models
 from .curation import models as curation_models
 from .db import Base
@@ -38,6 +39,7 @@ __all__ = [
     "accounts_models",
     "catalog_models",
     "curation_models",
+    "manifest_models",
     "media_models",
     "metadata",
     "order_models",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -18,12 +19,15 @@ from ..screening.state import not_run_statement
 from .canonical import canonical_text, sha256_hex
 from .ddex.export import DdexMessageParties, build_new_release_message
 from .documents import ddex_release, iso_time, release_binding, stale_reasons
+from .manifests.lookup import StoredEntries
+from .manifests.status import ai_training, public_status, status_document
 from .models import Attestation, LabelRequirement
 from .policy import CURRENT_VERSION, ELEMENTS, POLICIES, TRACK_ELEMENTS, Declaration, Level, credit_findings
 from .signing.rules import AttestationRefused, Problem, SigningRequest, normal_name, signing_problems
 from .verification import APPROVAL_TYPE, ATTESTATION_TYPE, COUNTERSIGNATURE_TYPE, Keyring
 
 CERTIFICATE_TYPE = "velvet.human-made-certificate/1"
+MANIFEST_TYPE = "velvet.rendition-manifest/1"
 __all__ = ["AttestationRefused", "AttestationService", "Problem", "SigningRequest"]
 
 
@@ -278,8 +282,48 @@ class AttestationService:
         )
 
     # -- the public record -----------------------------------------------------------------------------
+    def status_statement(
+        self, release: Release, attestation: Attestation | None = None
+    ) -> dict[str, Any] | None:
+        """The certified release's dated status, signed now; None while it has no certified attestation."""
+        attestation = attestation or self.certified(release)
+        if attestation is None:
+            return None
+        document = status_document(
+            release,
+            attestation_sha256=attestation.document_sha256,
+            files_current=not self.is_stale(release, attestation),
+            issuer=self.issuer,
+            now=utcnow(),
+        )
+        return {"document": document, "signature": self.keyring.current.sign(document).to_dict()}
+
+    def current_status(self, document: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The status this site states now of the release a certificate's document names, when this site
+        issued it; None for another site's certificate or a release not published here."""
+        release_id = (document.get("release") or {}).get("id")
+        if document.get("issuer") != self.issuer or not isinstance(release_id, int):
+            return None
+        release = self.session.get(Release, release_id)
+        if release is None or release.status not in (ReleaseStatus.APPROVED, ReleaseStatus.TAKEN_DOWN):
+            return None
+        statement = self.status_statement(release)
+        return statement["document"] if statement is not None else None
+
+    def manifest(self, release: Release) -> dict[str, Any]:
+        """Every signed entry of the release's rendition manifest, oldest first; entries are never removed."""
+        attestation = self.certified(release)
+        return {
+            "type": MANIFEST_TYPE,
+            "release_id": release.id,
+            "attestation_sha256": attestation.document_sha256 if attestation is not None else None,
+            "entries": [entry.signed for entry in StoredEntries(self.session).of_release(release.id)],
+        }
+
     def certificate(self, release: Release) -> dict[str, Any] | None:
-        """The signed document with its signatures and the curator's approval, as published."""
+        """The signed document with its signatures, the curator's approval and the signed status, as
+        published. `status`, `files_current` and `ai_training` repeat, unsigned, what the status statement
+        says under its signature, for readers that look for them there."""
         attestation = self.certified(release)
         if attestation is None:
             return None
@@ -297,21 +341,20 @@ class AttestationService:
             if not_run := not_run_statement(self.session, release):
                 approved["screening"] = not_run
             approval = {"document": approved, "signature": self.keyring.current.sign(approved).to_dict()}
+        status = self.status_statement(release, attestation)
+        assert status is not None
         return {
             "certificate": CERTIFICATE_TYPE,
-            "status": "withdrawn" if release.status == ReleaseStatus.TAKEN_DOWN else release.status.value,
-            "files_current": not self.is_stale(release, attestation),
+            "status": public_status(release),
+            "files_current": status["document"]["files_current"],
             "document": attestation.document,
             "document_sha256": attestation.document_sha256,
             "signature": attestation.signature,
             "label_countersignature": attestation.label_countersignature,
             "approval": approval,
-            # The artist may change this at any time, so it is stated beside the signed document, not in it.
-            "ai_training": {
-                "opt_in": release.ai_training_opt_in,
-                "terms": release.ai_training_terms if release.ai_training_opt_in else "",
-                "tdm_reservation": 0 if release.ai_training_opt_in else 1,
-            },
+            # The artist may change these at any time: the dated status statement signs them as they are now.
+            "status_statement": status,
+            "ai_training": ai_training(release),
         }
 
     def ddex(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from typing import Any
 
 from flask import (
@@ -39,6 +40,8 @@ from .forms import (
     declarations_of,
     ticked_statements,
 )
+from .manifests.lookup import StoredEntries
+from .manifests.status import describe as describe_status
 from .models import Attestation
 from .notices import tell_countersigners
 from .pages import attestation_state, badge_info, document_view
@@ -252,6 +255,7 @@ def certificate_page(release_id: int) -> ViewResult:
         "provenance/certificate.html",
         release=release,
         cert=certificate,
+        status_words=describe_status(certificate["status_statement"]["document"]),
         view=document_view(certificate["document"]),
         badge=badge_info(release),
     )
@@ -277,14 +281,45 @@ def certificate_json(release_id: int) -> Response:
     if certificate is None:
         abort(404)
     if release.status == ReleaseStatus.TAKEN_DOWN:
-        return _public_json({"release_id": release.id, "status": "withdrawn"}, status=410)
+        # Signed, so a copy of the certificate can be shown to be withdrawn by anyone who fetches this.
+        withdrawn = {"release_id": release.id, "status": "withdrawn"}
+        return _public_json(withdrawn | {"status_statement": certificate["status_statement"]}, status=410)
     certificate["links"] = {
         "certificate": external_url("provenance.certificate_json", release_id=release.id),
         "page": external_url("provenance.certificate_page", release_id=release.id),
         "public_keys": external_url("provenance.platform_keys"),
         "verify": external_url("provenance.verify"),
+        "rendition_manifest": external_url("provenance.manifest_json", release_id=release.id),
+        "status": external_url("provenance.status_json", release_id=release.id),
     }
+    if request.args.get("manifest") == "1":
+        entries = _service().manifest(release)["entries"]
+        certificate["rendition_manifest"] = {
+            "url": certificate["links"]["rendition_manifest"],
+            "entries": entries,
+        }
     return _public_json(certificate)
+
+
+@bp.get("/releases/<int:release_id>/manifest.json")
+@access(PUBLIC)
+def manifest_json(release_id: int) -> Response:
+    """Every file the platform delivered for the release, each entry signed (kept after a withdrawal)."""
+    release = _published(release_id)
+    if _service().certified(release) is None:
+        abort(404)
+    return _public_json(_service().manifest(release), max_age=60)
+
+
+@bp.get("/releases/<int:release_id>/status.json")
+@access(PUBLIC)
+def status_json(release_id: int) -> Response:
+    """The release's status now, signed and dated: what a copied certificate is checked against."""
+    release = _published(release_id)
+    statement = _service().status_statement(release)
+    if statement is None:
+        abort(404)
+    return _public_json(statement, max_age=60)
 
 
 @bp.get("/releases/<int:release_id>/ddex.xml")
@@ -338,9 +373,17 @@ def verify() -> ViewResult:
         except CertificateFormatError as error:
             form.certificate.errors = [*form.certificate.errors, f"This can't be checked: {error}."]
         else:
-            files: list[FileDigest] = [
-                digest_stream(f.filename, f.stream) for f in form.files.data or [] if f and f.filename
-            ]
-            verdict = verify_certificate(certificate, _keyring().jwks(), files + digests)
+            files: list[FileDigest] = []
+            for sent in form.files.data or []:
+                if sent and sent.filename:
+                    with closing(sent):  # large files are spooled to disk: each is closed once read
+                        files.append(digest_stream(sent.filename, sent.stream, audio=True))
+            verdict = verify_certificate(
+                certificate,
+                _keyring().jwks(),
+                files + digests,
+                entries=StoredEntries(get_session()),
+                current_status=_service().current_status(certificate["document"]),
+            )
     page = render_template("provenance/verify.html", form=form, verdict=verdict)
     return page if verdict is not None else (page, 422)

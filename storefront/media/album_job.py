@@ -1,20 +1,58 @@
-"""The job that puts a release's tracks in one format, and its cover, into a ZIP archive."""
+"""The job that puts a release's tracks in one format, and its cover, into a ZIP archive; the archive and each
+file inside it join the rendition manifest in the transaction that marks the archive ready."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from ..attestations.manifests.entries import DeliveredFile, FileKind, Source
 from ..audio.archive import AlbumTrack
 from ..audio.formats import get_format
 from ..jobs.runner import JobContext
-from . import recipes
+from . import recipes, transfer
 from .models import AlbumArchive, MediaStatus, Rendition
+from .provenance import artwork_source, master_source, record_delivered
 from .services import all_tracks_ready, delete_later
-from .transfer import GIVE_UP_AFTER, download, job_services, store
+from .transfer import GIVE_UP_AFTER, Fingerprint, Made, download, job_services, store
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file put in the archive: its path there, what it was made from, and its digests."""
+
+    path: str
+    source: Source | None
+    title: str | None
+    found: Fingerprint
+
+
+def _delivered(archive_name: str, fmt: str, made: Made, members: list[Member]) -> list[DeliveredFile]:
+    sources = tuple(m.source for m in members if m.source is not None)
+    files = [DeliveredFile(FileKind.ARCHIVE, made.sha256, made.size, archive_name, sources, format=fmt)]
+    for member in members:
+        if member.source is None:
+            continue
+        is_cover = member.source.track is None
+        files.append(
+            DeliveredFile(
+                FileKind.COVER if is_cover else FileKind.ARCHIVE_MEMBER,
+                member.found.sha256,
+                member.found.size,
+                member.path,
+                (member.source,),
+                format=None if is_cover else fmt,
+                track=member.source.track,
+                title=member.title,
+                audio=member.found.audio,
+                archive_sha256=made.sha256,
+            )
+        )
+    return files
 
 
 def album_zip(context: JobContext, payload: dict[str, Any]) -> None:
@@ -48,28 +86,38 @@ def album_zip(context: JobContext, payload: dict[str, Any]) -> None:
         if not all_tracks_ready(session, release, fmt, base_url):
             return  # started again by the last of its tracks to be made
         archive.status = MediaStatus.PROCESSING
-        items = [(renditions[t.master.id].key, t.position, t.title) for t in tracks if t.master is not None]
+        items = [
+            (renditions[t.master.id].key, t.position, t.title, master_source(t))
+            for t in tracks
+            if t.master is not None
+        ]
         artwork = release.artwork
         cover_key = artwork.final_key if artwork is not None else None
+        cover_source = artwork_source(release)
         artist, album = release.artist.name, release.title
         key = recipes.archive_key(release, fmt, fingerprint)
+        archive_name = recipes.album_download_name(release, fmt)
     try:
         with tempfile.TemporaryDirectory(prefix="velvet-album-") as folder:
             tmp = Path(folder)
-            ext = get_format(fmt).extension
-            album_tracks = []
-            for source_key, position, title in items:
+            ext, mime = get_format(fmt).extension, get_format(fmt).mime_type
+            album_tracks: list[AlbumTrack] = []
+            sources: list[tuple[Source | None, str | None, Fingerprint]] = []
+            for source_key, position, title, source in items:
                 assert source_key is not None
                 path = tmp / f"{position}.{ext}"
                 download(storage, source_key, path)
                 album_tracks.append(AlbumTrack(source=path, number=position, title=title))
+                sources.append((source, title, transfer.fingerprint(path, mime)))
             cover = None
             if cover_key is not None:
                 cover = tmp / "cover.jpg"
                 download(storage, cover_key, cover)
+                sources.append((cover_source, None, transfer.fingerprint(cover, "image/jpeg")))
             dest = tmp / "album.zip"
-            workshop.album(dest, album_tracks, artist=artist, album=album, fmt_key=fmt, cover=cover)
+            names = workshop.album(dest, album_tracks, artist=artist, album=album, fmt_key=fmt, cover=cover)
             made = store(storage, dest, key, "application/zip")
+            members = [Member(n, s, t, f) for n, (s, t, f) in zip(names, sources, strict=True)]
     except Exception as exc:
         if context.attempt < GIVE_UP_AFTER:
             raise
@@ -88,3 +136,5 @@ def album_zip(context: JobContext, payload: dict[str, Any]) -> None:
             delete_later(session, storage, current.key)
         current.status, current.key, current.size = MediaStatus.READY, made.key, made.size
         current.error = None
+        delivered = _delivered(archive_name, fmt, made, members)
+        record_delivered(session, context.services.settings, storage, current.release, delivered)

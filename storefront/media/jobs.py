@@ -19,7 +19,7 @@ from ..jobs.runner import JobContext
 from ..releases.models import Release, Upload, UploadKind, UploadStatus
 from ..releases.uploads.pipeline import PROCESS_JOB
 from ..storage.interfaces import ObjectStorage
-from . import recipes
+from . import provenance, recipes
 from .album_job import album_zip
 from .credentials import CredentialsError, IdentityError, Signing
 from .models import MediaStatus, PreviewPolicy, Rendition, TrackAnalysis
@@ -223,6 +223,7 @@ def _finish(session: Session, context: JobContext, plan: Plan, analysis: TrackAn
     ):
         session.add(analysis)
     done: set[str] = set()
+    delivered = []
     for work in plan.works:
         rendition = session.get(Rendition, work.rendition_id)
         made = plan.made.get(work.rendition_id)
@@ -242,9 +243,13 @@ def _finish(session: Session, context: JobContext, plan: Plan, analysis: TrackAn
                 None,
             )
             done.add(work.fmt)
+            if (file := provenance.rendition_file(rendition, made)) is not None:
+                delivered.append(file)
         elif work.rendition_id in plan.failures:
             rendition.status, rendition.error = MediaStatus.FAILED, plan.failures[work.rendition_id]
     release = session.get(Release, plan.release_id)
+    if release is not None and delivered:
+        provenance.record_delivered(session, context.services.settings, storage, release, delivered)
     if release is not None and done:
         start_ready_archives(session, JobQueue(session, context.services.jobs), release, done, base_url)
 

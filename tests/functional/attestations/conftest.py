@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,6 +14,8 @@ from storefront.attestations.services import AttestationService
 from storefront.attestations.verification import keyring_for
 from storefront.container import Platform
 from tests.factories.accounts import PASSWORD, make_artist, make_user
+from tests.factories.attestations import approve, attestation_url, signature_form
+from tests.factories.delivered import signable_on_storage
 from tests.helpers import WebClient, fresh
 
 
@@ -45,3 +48,18 @@ def service(app: Flask, db: Session, platform: Platform) -> Callable[[], Attesta
         )
 
     return build
+
+
+@pytest.fixture
+def two_certified(
+    signed_in: WebClient, db: Session, platform: Platform, artist: Artist, tmp_path: Path
+) -> list[int]:
+    """Two releases of the artist, processed by the real jobs, signed through the form and approved."""
+    made = []
+    for seed in (1, 2):
+        release = signable_on_storage(db, platform, artist, tmp_path, seed=seed)
+        assert signed_in.submit(attestation_url(artist, release), signature_form()).status_code == 302
+        approve(db, release.id)
+        made.append(release.id)
+    signed_in.logout()
+    return made

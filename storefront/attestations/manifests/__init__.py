@@ -1,0 +1,1 @@
+"""What the platform signs about the files fans receive: rendition manifests and dated status statements."""
