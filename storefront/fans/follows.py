@@ -39,8 +39,8 @@ class FanService:
         return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
 
     def _insert_once(self, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
-        result = self.session.execute(self._upsert(model, values).on_conflict_do_nothing(index_elements=keys))
-        return bool(getattr(result, "rowcount", 0))
+        stmt = self._upsert(model, values).on_conflict_do_nothing(index_elements=keys).returning(model.id)
+        return self.session.execute(stmt).scalar() is not None
 
     # -- wishlist ------------------------------------------------------------------------------------------
     def wish(self, user: User, release: Release) -> bool:
