@@ -11,20 +11,13 @@ from storefront.db import commit
 from storefront.fans.models import FanMailPreference
 from storefront.jobs.interfaces import JobQueue
 from storefront.releases.uploads.pipeline import SCREEN_JOB
+from tests.browser.journeys import download_first_track_as_flac, log_in, sign_and_submit
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.attestations import signable_release
 from tests.functional.media.builders import on_sale_release
 from tests.helpers import fresh
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def test_a_fan_follows_hears_of_the_approval_by_mail_and_unsubscribes(new_page, db, platform, tmp_path):
@@ -39,26 +32,17 @@ def test_a_fan_follows_hears_of_the_approval_by_mail_and_unsubscribes(new_page, 
     make_user(db, platform, email="curator@example.com", admin=True)
 
     fan_page = new_page()
-    _log_in(fan_page, fan.email)
+    log_in(fan_page, fan.email)
     fan_page.goto("/artists/ana-ruiz")
     fan_page.get_by_role("button", name="Follow Ana Ruiz").click()
     assert "You now follow Ana Ruiz." in fan_page.locator(".flashes").inner_text()
 
     artist_page = new_page()
-    _log_in(artist_page, owner.email)
-    artist_page.goto(f"/artists/{artist.slug}/releases/{release.id}")
-    artist_page.get_by_role("link", name="Sign the human-made attestation").click()
-    statements = artist_page.locator("#sign fieldset input[type=checkbox]")
-    for i in range(statements.count() - 1):  # the last one is the stricter Embodied statement
-        statements.nth(i).check()
-    artist_page.get_by_label("Your legal name").fill("Ana María Ruiz")
-    artist_page.get_by_role("button", name="Sign the attestation").click()
-    artist_page.wait_for_load_state()
-    artist_page.get_by_role("button", name="Submit for review").click()
-    artist_page.wait_for_load_state()
+    log_in(artist_page, owner.email)
+    sign_and_submit(artist_page, artist, release)
 
     curator = new_page()
-    _log_in(curator, "curator@example.com")
+    log_in(curator, "curator@example.com")
     curator.goto("/review")
     curator.get_by_role("link", name=release.title).click()
     curator.get_by_label("Decision").select_option("approve")
@@ -92,7 +76,7 @@ def test_a_fan_redeems_a_code_and_downloads_from_the_collection(new_page, db, pl
     fan = make_user(db, platform, email="fern@example.com", name="Fern")
 
     artist_page = new_page(accept_downloads=True)
-    _log_in(artist_page, owner.email)
+    log_in(artist_page, owner.email)
     artist_page.goto(f"/releases/{release.id}/codes")
     artist_page.get_by_label("Name of the batch").fill("Tour 2027")
     artist_page.get_by_label("How many codes").fill("3")
@@ -117,13 +101,7 @@ def test_a_fan_redeems_a_code_and_downloads_from_the_collection(new_page, db, pl
     page.wait_for_url("**/collection")
     assert "“Harbour” is in your collection" in page.locator(".flashes").inner_text()
 
-    page.locator(f'[data-release="{release.id}"]').get_by_role("link", name="Download").click()
-    page.wait_for_selector("text=Download Harbour")
-    first_track = page.locator('form.download-form[action*="/tracks/"]').first
-    first_track.locator("select").select_option("flac")
-    with page.expect_download() as download_info:
-        first_track.get_by_role("button").click()
-    assert download_info.value.path().read_bytes()[:4] == b"fLaC"
+    assert download_first_track_as_flac(page, release)[:4] == b"fLaC"
 
     # The artist sees the code redeemed.
     artist_page.reload()
