@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..accounts.credentials import TokenInvalid, Tokens
@@ -68,9 +68,10 @@ def read_unsubscribe_token(tokens: Tokens, token: str) -> int:
 
 
 def _followers(session: Session, release: Release, after_id: int) -> list[User]:
-    follows = or_(
-        Follow.artist_id == release.artist_id,
-        and_(Follow.label_id.is_not(None), Follow.label_id == release.label_id),
+    follows = (
+        or_(Follow.artist_id == release.artist_id, Follow.label_id == release.label_id)
+        if release.label_id is not None
+        else Follow.artist_id == release.artist_id
     )
     opted_out = exists().where(
         FanMailPreference.user_id == User.id, FanMailPreference.new_releases.is_(False)

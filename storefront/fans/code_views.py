@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -93,11 +93,8 @@ class RedeemForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _end_of(day: object) -> datetime | None:
-    if day is None:
-        return None
-    assert hasattr(day, "year")
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)  # type: ignore[arg-type]
+def _end_of(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 @bp.route("/releases/<int:release_id>/codes", methods=["GET", "POST"])
