@@ -118,7 +118,7 @@ class CodeService:
         if not 1 <= count <= MAX_BATCH:
             raise CodeError(f"Make between 1 and {MAX_BATCH:,} codes in one batch.", "count")
         if expires_at is not None and expires_at <= utcnow():
-            raise CodeError("The end date must be in the future.", "expires_at")
+            raise CodeError("The last day must be in the future.", "expires_on")
         made = self.session.scalar(select(func.count(CodeBatch.id)).where(CodeBatch.release_id == release.id))
         if (made or 0) >= MAX_BATCHES_PER_RELEASE:
             raise CodeError(f"A release can have at most {MAX_BATCHES_PER_RELEASE} batches of codes.")

@@ -92,7 +92,7 @@ def test_bad_batch_requests_are_refused_with_reasons(app, db, platform) -> None:
         ({"count": "lots"}, "Not a valid integer"),
         ({"name": "   "}, "Give the batch a name"),
         ({"name": "x" * 81}, "80 characters"),
-        ({"expires_on": "2001-01-01"}, "in the future"),
+        ({"expires_on": "2001-01-01"}, "last day must be in the future"),
         ({"expires_on": "not-a-day"}, "Not a valid date"),
     ):
         response = _make_batch(web, release.id, **fields)
