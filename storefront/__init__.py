@@ -148,6 +148,8 @@ def _register_blueprints(app: Flask) -> None:
     from .catalog.views import bp as catalog_bp
     from .curation.dashboard import bp as dashboard_bp
     from .curation.views import bp as curation_bp
+    from .fans.code_views import bp as codes_bp
+    from .fans.views import bp as fans_bp
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
     from .orders.fulfilment.claims import bp as claims_bp
@@ -190,6 +192,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(embeds_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(fans_bp)
+    app.register_blueprint(codes_bp)
     app.register_blueprint(sandbox_bp)
     # Stripe proves a webhook by its signature; it has no cookie or form token to send.
     csrf.exempt(webhooks_bp)
@@ -210,7 +214,19 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_services(app: Flask, platform: object) -> None:
     """Every room's service factories, in one registry a view asks with `find_service`."""
-    from . import accounts, attestations, curation, health, mail, media, orders, payouts, releases, search
+    from . import (
+        accounts,
+        attestations,
+        curation,
+        fans,
+        health,
+        mail,
+        media,
+        orders,
+        payouts,
+        releases,
+        search,
+    )
     from .container import Platform
     from .container import register_services as register_platform
     from .web.services import EXTENSION, ServiceRegistry
@@ -219,7 +235,8 @@ def _register_services(app: Flask, platform: object) -> None:
     registry = ServiceRegistry()
     register_platform(registry, platform)
     # Releases before the rooms that add their panels to its workspace.
-    for room in (mail, accounts, releases, attestations, curation, media, health, orders, payouts, search):
+    rooms = (mail, accounts, releases, attestations, curation, fans, media, health, orders, payouts, search)
+    for room in rooms:
         room.register_services(registry)
     app.extensions[EXTENSION] = registry
 
@@ -228,6 +245,7 @@ def _register_jobs(platform: object) -> None:
     from .accounts.payees.services import register_jobs as register_payee_jobs
     from .container import Platform
     from .curation.services import register_jobs as register_curation_jobs
+    from .fans import register_jobs as register_fan_jobs
     from .mail.services import register_jobs as register_mail_jobs
     from .media.jobs import register_jobs as register_media_jobs
     from .orders.fulfilment import register_jobs as register_order_jobs
@@ -244,6 +262,7 @@ def _register_jobs(platform: object) -> None:
     register_release_jobs(platform.registry)
     register_screening_jobs(platform.registry)
     register_curation_jobs(platform.registry)
+    register_fan_jobs(platform.registry)
     register_media_jobs(platform.registry)
     register_search_jobs(platform.registry)
     # Selling: each room's jobs, and its handlers for the payment gateway's events.

@@ -11,6 +11,7 @@ from .catalog import models as catalog_models
 from .curation import models as curation_models
 from .db import Base
 from .events import AuditEvent
+from .fans import models as fan_models
 from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
@@ -39,6 +40,7 @@ __all__ = [
     "accounts_models",
     "catalog_models",
     "curation_models",
+    "fan_models",
     "manifest_models",
     "media_models",
     "metadata",

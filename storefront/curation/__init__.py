@@ -12,8 +12,10 @@ if TYPE_CHECKING:
 def register_services(registry: ServiceRegistry) -> None:
     from ..releases.panels import WorkspacePanels
     from .context import review_state
+    from .publication import PublicationHooks
     from .services import CurationService
 
+    registry.register_value(PublicationHooks, PublicationHooks())
     registry.register(CurationService, _curation_service)
     registry.value(WorkspacePanels).add("review", review_state)
 
@@ -23,6 +25,7 @@ def _curation_service(services: RequestServices) -> CurationService:
     from ..jobs.interfaces import JobQueue
     from ..mail.services import MailService
     from ..web.services import external_url
+    from .publication import PublicationHooks
     from .services import CurationService
 
     return CurationService(
@@ -31,4 +34,5 @@ def _curation_service(services: RequestServices) -> CurationService:
         queue=services.find(JobQueue),
         url_for=external_url,
         readiness=lambda release: services.find(AttestationService).ready_for_review(release),
+        published=services.find(PublicationHooks),
     )

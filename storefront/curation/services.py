@@ -33,6 +33,7 @@ from .models import (
     ReportStatus,
     ReviewDecision,
 )
+from .publication import PublicationHooks
 from .takedown import REFUND_JOB, enqueue_settlement
 from .takedown import register_jobs as register_takedown_jobs
 from .waiting import tell_reviewers
@@ -79,13 +80,21 @@ class QueueFilter:
 
 class CurationService:
     def __init__(
-        self, session: Session, *, mail: MailService, queue: JobQueue, url_for: UrlFor, readiness: Readiness
+        self,
+        session: Session,
+        *,
+        mail: MailService,
+        queue: JobQueue,
+        url_for: UrlFor,
+        readiness: Readiness,
+        published: PublicationHooks | None = None,
     ) -> None:
         self.session = session
         self.mail = mail
         self.jobs = queue
         self.url_for = url_for
         self.readiness = readiness
+        self.published = published or PublicationHooks()
 
     # -- the artist's side -----------------------------------------------------------------------------
     def submission_problems(self, release: Release) -> list[str]:
@@ -186,6 +195,7 @@ class CurationService:
         release.status, release.status_changed_at = _OUTCOME[decision], now
         if decision == Decision.APPROVE:
             release.approved_at = now
+            self.published.run(self.jobs, release)
         if decision in (Decision.APPROVE, Decision.TAKE_DOWN):
             enqueue_reindex(self.jobs, release.id)
         for report in self.open_reports(release):
@@ -323,6 +333,8 @@ class CurationService:
             self.session.add(record)
             release.status, release.status_changed_at = back, utcnow()
             enqueue_reindex(self.jobs, release.id)
+            if back == ReleaseStatus.APPROVED:
+                self.published.run(self.jobs, release)
         record_event(
             self.session,
             "release:appeal_decided",

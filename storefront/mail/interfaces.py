@@ -13,6 +13,8 @@ class Envelope:
     to_address: str
     subject: str
     text_body: str
+    # Extra header fields in order, e.g. ("List-Unsubscribe", "<https://…>"), added as given.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

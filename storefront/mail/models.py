@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +27,8 @@ class OutboundMessage(Base):
     to_address: Mapped[str] = mapped_column(String(320), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
+    # Extra header fields, such as List-Unsubscribe: name to value, set by whoever composed the message.
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[MessageStatus] = mapped_column(
         Enum(MessageStatus, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16),
         default=MessageStatus.QUEUED,

@@ -58,6 +58,8 @@ class SmtpTransport:
         message["Subject"] = envelope.subject
         # A stable id per stored message lets receiving servers drop a copy sent twice after a retry.
         message["Message-ID"] = make_msgid(idstring=f"velvet-{envelope.message_id}")
+        for name, value in envelope.headers:
+            message[name] = value
         message.set_content(envelope.text_body)
         with self._connect() as client:
             if self.username:

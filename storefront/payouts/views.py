@@ -25,6 +25,7 @@ from ..releases.models import Release
 from ..storage.naming import content_disposition
 from ..web.access import access
 from ..web.services import find_service
+from ..web.spreadsheets import csv_cell
 from .chart import Point, bucket_label, render_chart
 from .reports import EarningsReport, Filter, Period, SaleRow, Scope, Series, Totals
 
@@ -216,12 +217,6 @@ def _page(subject: Subject, route: dict[str, Any]) -> ViewResult:
         csv_url=url_for(endpoint + "_csv", **route, **found.args()),
         **context,
     )
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula is prefixed with a quote."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _amount(minor: int, currency: str) -> str:

@@ -14,18 +14,11 @@ from storefront.audio.inspect.sniff import sniff
 from storefront.db import commit
 from storefront.orders.models import Order, OrderStatus
 from storefront.payouts.models import PayoutTransfer, TransferStatus
-from tests.factories.accounts import PASSWORD, make_artist, make_user
+from tests.browser.journeys import download_first_track_as_flac, log_in
+from tests.factories.accounts import make_artist, make_user
 from tests.functional.media.builders import on_sale_release
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def _connect_payouts(page: Any, slug: str) -> None:
@@ -59,11 +52,11 @@ def test_a_fan_buys_from_two_artists_in_one_checkout(open_page, shop, tmp_path) 
 
     for email, slug in (("ana@example.com", "harbour-band"), ("ben@example.com", "lantern")):
         artist_page = open_page(accept_downloads=True)
-        _log_in(artist_page, email)
+        log_in(artist_page, email)
         _connect_payouts(artist_page, slug)
 
     page = open_page(accept_downloads=True)
-    _log_in(page, fan.email)
+    log_in(page, fan.email)
     page.goto(harbour_page)
     page.get_by_role("button", name="Buy 7.00 USD").click()
     page.wait_for_url("**/cart")
@@ -89,15 +82,7 @@ def test_a_fan_buys_from_two_artists_in_one_checkout(open_page, shop, tmp_path) 
     page.get_by_role("link", name="Go to your collection").click()
     collection = page.locator("main").inner_text()
     assert "Harbour" in collection and "Lights" in collection
-    page.locator(f'[data-release="{harbour.id}"]').get_by_role("link", name="Download").click()
-    page.wait_for_selector("text=Download Harbour")
-    first_track = page.locator('form.download-form[action*="/tracks/"]').first
-    first_track.locator("select").select_option("flac")
-    with page.expect_download() as download_info:
-        first_track.get_by_role("button").click()
-    download = download_info.value
-    assert download.suggested_filename.endswith(".flac")
-    flac = download.path().read_bytes()
+    flac = download_first_track_as_flac(page, harbour)
     assert sniff(io.BytesIO(flac), len(flac)).kind == "flac"  # past the Content Credentials' ID3 tag
 
     # The money: one paid order, each artist sent exactly its share.
@@ -111,7 +96,7 @@ def test_a_fan_buys_from_two_artists_in_one_checkout(open_page, shop, tmp_path) 
         assert sum(shares.values()) + (order.processing_fee_minor or 0) == 1650
 
     artist_page = open_page(accept_downloads=True)
-    _log_in(artist_page, "ana@example.com")
+    log_in(artist_page, "ana@example.com")
     artist_page.goto("/artists/harbour-band/earnings")
     earnings = artist_page.locator("main").inner_text()
     assert "Harbour" in earnings

@@ -9,32 +9,11 @@ import pytest
 from storefront.db import commit
 from storefront.jobs.interfaces import JobQueue
 from storefront.releases.uploads.pipeline import SCREEN_JOB
-from tests.factories.accounts import PASSWORD, make_artist, make_user
+from tests.browser.journeys import log_in, sign_and_submit
+from tests.factories.accounts import make_artist, make_user
 from tests.factories.attestations import signable_release
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def _sign_and_submit(page, artist, release) -> None:
-    page.goto(f"/artists/{artist.slug}/releases/{release.id}")
-    page.get_by_role("link", name="Sign the human-made attestation").click()
-    statements = page.locator("#sign fieldset input[type=checkbox]")
-    for i in range(statements.count() - 1):  # the last one is the stricter Embodied statement
-        statements.nth(i).check()
-    page.get_by_label("Your legal name").fill("Ana María Ruiz")
-    page.get_by_role("button", name="Sign the attestation").click()
-    page.wait_for_load_state()
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_load_state()
-    assert "Submitted for review" in page.locator(".flashes").inner_text()
 
 
 def test_sign_screen_approve_and_verify_then_a_rejection(new_page, db, platform, tmp_path):
@@ -49,12 +28,12 @@ def test_sign_screen_approve_and_verify_then_a_rejection(new_page, db, platform,
     make_user(db, platform, email="curator@example.com", admin=True)
 
     artist_page = new_page()
-    _log_in(artist_page, owner.email)
-    _sign_and_submit(artist_page, artist, release)
-    _sign_and_submit(artist_page, artist, second)
+    log_in(artist_page, owner.email)
+    sign_and_submit(artist_page, artist, release)
+    sign_and_submit(artist_page, artist, second)
 
     curator = new_page()
-    _log_in(curator, "curator@example.com")
+    log_in(curator, "curator@example.com")
     curator.goto("/review")
     curator.get_by_role("link", name=release.title).click()
     assert "Ana María Ruiz" in curator.locator("main").inner_text()

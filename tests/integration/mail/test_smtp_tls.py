@@ -111,3 +111,14 @@ def test_a_relay_without_credentials_still_delivers_in_plain_text(plain_server):
     transport.deliver(_envelope())
     assert plain_server.messages == 1
     assert "AUTH" not in plain_server.commands
+
+
+def test_extra_header_fields_reach_the_server(plain_server):
+    # RFC 8058's pair, as new-release mail carries it.
+    transport = SmtpTransport(f"smtp://127.0.0.1:{plain_server.port}", timeout=5)
+    unsubscribe = "<https://shop.example.com/unsubscribe/abc.def>"
+    headers = (("List-Unsubscribe", unsubscribe), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    transport.deliver(Envelope(2, "shop@example.com", "fan@example.com", "New", "A release.", headers))
+    sent = b"".join(plain_server.received).decode()
+    assert f"List-Unsubscribe: {unsubscribe}\r\n" in sent
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in sent

@@ -8,7 +8,8 @@ import pytest
 
 from storefront.payouts.chart import Bucket
 from storefront.payouts.reports import Period, Scope, mask_reference
-from storefront.payouts.views import FilterError, csv_cell, money, parse_filters
+from storefront.payouts.views import FilterError, money, parse_filters
+from storefront.web.spreadsheets import csv_cell
 
 TODAY = date(2026, 3, 15)
 

@@ -1,0 +1,43 @@
+"""Steps several browser journeys take, done as a person does them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories.accounts import PASSWORD
+
+
+def log_in(page: Any, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def sign_and_submit(page: Any, artist: Any, release: Any) -> None:
+    page.goto(f"/artists/{artist.slug}/releases/{release.id}")
+    page.get_by_role("link", name="Sign the human-made attestation").click()
+    statements = page.locator("#sign fieldset input[type=checkbox]")
+    for i in range(statements.count() - 1):  # the last one is the stricter Embodied statement
+        statements.nth(i).check()
+    page.get_by_label("Your legal name").fill("Ana María Ruiz")
+    page.get_by_role("button", name="Sign the attestation").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Submit for review").click()
+    page.wait_for_load_state()
+    assert "Submitted for review" in page.locator(".flashes").inner_text()
+
+
+def download_first_track_as_flac(page: Any, release: Any) -> bytes:
+    """From the collection page: the release's downloads, its first track in FLAC; the file's bytes."""
+    page.locator(f'[data-release="{release.id}"]').get_by_role("link", name="Download").click()
+    page.wait_for_selector(f"text=Download {release.title}")
+    first_track = page.locator('form.download-form[action*="/tracks/"]').first
+    first_track.locator("select").select_option("flac")
+    with page.expect_download() as download_info:
+        first_track.get_by_role("button").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".flac")
+    data: bytes = download.path().read_bytes()
+    return data
