@@ -15,7 +15,7 @@ from ..accounts.models import Artist
 from ..releases.models import Release, Track, Upload
 from . import fingerprint as fp
 from .checks.base import Subject
-from .copies.lookup import find_candidates
+from .copies.lookup import CANDIDATES, find_candidates
 from .copies.upkeep import in_force
 from .models import ALGORITHM, Fingerprint
 
@@ -84,11 +84,12 @@ def search_catalog(
     """Compare `query` with the catalog through the copy index: the few fingerprints in force that share
     sub-values with it at one offset are aligned with the bit-error matcher; the rest are never read.
     Only fingerprints newer than `after_id` are looked at, and never this upload's own."""
-    own = frozenset(session.scalars(select(Fingerprint.id).where(Fingerprint.upload_id == subject.upload_id)))
-    lookup = find_candidates(session, query, after_id=after_id, exclude=own)
-    ids = [candidate.fingerprint_id for candidate in lookup.candidates]
-    rows = session.execute(_in_force(subject).where(Fingerprint.id.in_(ids))).all() if ids else []
-    return _aligned(session, subject, query, rows, lookup.newest_id)
+    # One candidate more than are aligned: on a second run the upload's own fingerprint is among them.
+    lookup = find_candidates(session, query, after_id=after_id, limit=CANDIDATES + 1)
+    rank = {candidate.fingerprint_id: n for n, candidate in enumerate(lookup.candidates)}
+    rows = session.execute(_in_force(subject).where(Fingerprint.id.in_(rank))).all() if rank else []
+    best = sorted(rows, key=lambda row: rank[row.id])[:CANDIDATES]
+    return _aligned(session, subject, query, best, lookup.newest_id)
 
 
 def scan_catalog(

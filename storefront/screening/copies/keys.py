@@ -4,7 +4,8 @@ A key is the top KEY_BITS of one 32-bit Chromaprint item: the first classifiers,
 trims and gain best (measured on trimmed synthetic masters, 24 bits survive at about one item in three where
 the whole value survives at one in six). Only the items whose key hashes into 1/stride of the key space are
 indexed, so the same items are chosen in a copy whatever its offset; short fingerprints use a smaller
-stride so that they still get about MIN_ENTRIES entries. A query probes every item's key.
+stride, down to MIN_STRIDE, so that they still get about MIN_ENTRIES entries. A query probes the keys chosen
+at MIN_STRIDE: every key any stored fingerprint can hold, and a quarter of its items.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 KEY_BITS = 24
-MAX_STRIDE = 16
-MIN_ENTRIES = 60
+MAX_STRIDE = 16  # a two-minute fingerprint (about 950 items) gets about 60 entries
+MIN_STRIDE = 4
+MIN_ENTRIES = 48
 _MIX = np.uint64(2654435761)  # Knuth's multiplicative hash: spreads neighbouring keys across the strides
 
 IntArray = npt.NDArray[np.int64]
@@ -25,7 +27,7 @@ IntArray = npt.NDArray[np.int64]
 def stride_for(items: int) -> int:
     """The largest power of two up to MAX_STRIDE that still leaves a fingerprint MIN_ENTRIES entries."""
     stride = MAX_STRIDE
-    while stride > 1 and items // stride < MIN_ENTRIES:
+    while stride > MIN_STRIDE and items // stride < MIN_ENTRIES:
         stride //= 2
     return stride
 
@@ -37,7 +39,7 @@ def keys_of(fingerprint: npt.NDArray[np.uint32]) -> IntArray:
 def _chosen(keys: IntArray, stride: int) -> npt.NDArray[np.bool_]:
     # The top bits of the mixed key: a key chosen at stride 16 is chosen at every smaller stride too.
     mixed = (keys.astype(np.uint64) * _MIX) & np.uint64(0xFFFFFFFF)
-    return (mixed >> np.uint64(32 - stride.bit_length() + 1)) == 0 if stride > 1 else np.ones(keys.size, bool)
+    return np.asarray((mixed >> np.uint64(32 - stride.bit_length() + 1)) == 0)
 
 
 def entries(fingerprint: npt.NDArray[np.uint32]) -> tuple[IntArray, IntArray]:
@@ -53,11 +55,12 @@ def entries(fingerprint: npt.NDArray[np.uint32]) -> tuple[IntArray, IntArray]:
 
 
 def probes(fingerprint: npt.NDArray[np.uint32]) -> tuple[IntArray, IntArray]:
-    """(keys, positions) of every item of a query, sorted by key: whatever stride a catalog fingerprint
-    was indexed at, the keys it holds are among these."""
+    """(keys, positions) a query looks up, sorted by key: its items whose keys are chosen at MIN_STRIDE,
+    so whatever stride a stored fingerprint was indexed at, the keys it holds are among these."""
     keys = keys_of(fingerprint)
-    order = np.argsort(keys, kind="stable")
-    return keys[order], order.astype(np.int64)
+    positions = np.flatnonzero(_chosen(keys, MIN_STRIDE))
+    order = np.argsort(keys[positions], kind="stable")
+    return keys[positions][order], positions[order].astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ class CopyIndexEntry(Base):
     __table_args__ = (
         # Lookups read (value -> fingerprint, position) from this index alone.
         Index("ix_copy_index_entries_value", "value", "fingerprint_id", "position"),
+        # On SQLite the rows live in the primary key's tree: no rowid, no second copy of the key.
+        {"sqlite_with_rowid": False},
     )
 
     fingerprint_id: Mapped[int] = mapped_column(

@@ -9,6 +9,7 @@ from storefront.screening.copies.keys import (
     KEY_BITS,
     MAX_STRIDE,
     MIN_ENTRIES,
+    MIN_STRIDE,
     entries,
     keys_of,
     probes,
@@ -33,11 +34,11 @@ def _hits(catalog: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 @pytest.mark.parametrize(
-    ("items", "stride"), [(10, 1), (119, 1), (120, 2), (300, 4), (480, 8), (959, 8), (960, 16), (5000, 16)]
+    ("items", "stride"), [(10, 4), (150, 4), (383, 4), (384, 8), (767, 8), (768, 16), (950, 16), (5000, 16)]
 )
 def test_short_fingerprints_are_indexed_more_densely(items: int, stride: int) -> None:
     assert stride_for(items) == stride
-    assert stride <= MAX_STRIDE and (stride == 1 or items // stride >= MIN_ENTRIES)
+    assert MIN_STRIDE <= stride <= MAX_STRIDE and (stride == MIN_STRIDE or items // stride >= MIN_ENTRIES)
 
 
 def test_a_key_is_the_top_bits_of_an_item() -> None:
@@ -62,6 +63,7 @@ def test_items_chosen_at_a_wide_stride_are_chosen_at_every_narrower_one() -> Non
     items = _print(960, 2)
     wide = set(entries(items)[1].tolist())  # stride 16
     narrow = set(entries(items[:300])[1].tolist())  # stride 4, over the same first 300 items
+    assert (stride_for(960), stride_for(300)) == (16, 4)
     assert {p for p in wide if p < 300} <= narrow
     assert len(narrow) > len({p for p in wide if p < 300})
 
@@ -72,12 +74,14 @@ def test_runs_of_one_value_are_indexed_once() -> None:
     assert keys.tolist() == [0] and positions.tolist() == [0]
 
 
-def test_probes_cover_every_item_sorted_by_key() -> None:
-    items = _print(500, 3)
+def test_probes_hold_every_key_any_stored_fingerprint_can_hold_sorted_by_key() -> None:
+    items = _print(2000, 3)
     keys, positions = probes(items)
     assert np.all(np.diff(keys) >= 0)
-    assert sorted(positions.tolist()) == list(range(500))
     assert np.array_equal(keys, keys_of(items)[positions])
+    assert 2000 / MIN_STRIDE * 0.9 < keys.size < 2000 / MIN_STRIDE * 1.1
+    for length in (100, 500, 2000):  # strides 4, 8 and 16
+        assert set(entries(items[:length])[0].tolist()) <= set(keys.tolist())
 
 
 def test_the_copy_ranks_first_at_the_offset_of_its_trim() -> None:
