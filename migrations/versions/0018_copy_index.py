@@ -31,6 +31,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("fingerprint_id", "position", name=op.f("pk_copy_index_entries")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_copy_index_entries_value", "copy_index_entries", ["value", "fingerprint_id", "position"]
