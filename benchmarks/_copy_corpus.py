@@ -4,7 +4,6 @@ planted in it with the errors real re-encodes and trims make, and the bulk loadi
 from __future__ import annotations
 
 import base64
-import io
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ if str(ROOT) not in sys.path:
 from storefront.accounts.models import Artist, User  # noqa: E402
 from storefront.releases.models import Release, Upload, UploadKind, UploadStatus  # noqa: E402
 from storefront.screening import fingerprint as fp  # noqa: E402
-from storefront.screening.copies.keys import entries  # noqa: E402
+from storefront.screening.copies.keys import entries, keys_of, stride_for  # noqa: E402
 from storefront.screening.models import ALGORITHM  # noqa: E402
 
 Prints = npt.NDArray[np.uint32]
@@ -103,19 +102,56 @@ def _damages(
     return found
 
 
+def _hash(*parts: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64 of the parts: the same numbers for the same track on every run, in any chunk."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(0x9E3779B97F4A7C15)
+        for part in parts:
+            z = (z ^ part.astype(np.uint64)) * np.uint64(0xBF58476D1CE4E5B9)
+            z ^= z >> np.uint64(31)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(27))
+
+
+def _noise() -> Prints:
+    """One bit flipped in a third of the items (about one bit in a hundred): read from a random offset."""
+    rng = np.random.default_rng(4)
+    flips = rng.random(NOISE_ITEMS) < 1 / 3
+    return np.where(flips, np.uint32(1) << rng.integers(0, 32, NOISE_ITEMS).astype(np.uint32), 0).astype(
+        np.uint32
+    )
+
+
+NOISE_ITEMS = 8191
+NOISE = _noise()
+
+
 def catalog_prints(pool: list[Prints], first: int, count: int) -> Prints:
-    """Tracks `first` .. `first + count - 1` of the synthetic catalog, the same on every run: a real
-    fingerprint rotated, every 8 s under a mask of its own, and one bit in a hundred flipped."""
+    """Tracks `first` .. `first + count - 1` of the synthetic catalog, the same on every run whatever the
+    chunk: a real fingerprint rotated, every 8 s under a mask of its own, with about 1 % of bits flipped."""
     items = min(p.size for p in pool)
-    out = np.empty((count, items), dtype=np.uint32)
-    for row in range(count):
-        rng = np.random.default_rng(first + row)
-        base = pool[int(rng.integers(len(pool)))][:items]
-        masks = rng.integers(0, 2**32, -(-items // SEGMENT), dtype=np.uint32)
-        out[row] = np.roll(base, int(rng.integers(items))) ^ np.repeat(masks, SEGMENT)[:items]
-        bits = rng.integers(0, items * 32, items * 32 // 100)
-        np.bitwise_xor.at(out[row], bits // 32, (np.uint32(1) << (bits % 32).astype(np.uint32)))
+    segments = -(-items // SEGMENT)
+    track = np.arange(first, first + count, dtype=np.uint64)[:, None]
+    drawn = _hash(track, np.arange(3 + segments, dtype=np.uint64)[None, :])
+    base = (drawn[:, 0] % np.uint64(len(pool))).astype(np.int64)
+    rotation = (drawn[:, 1] % np.uint64(items)).astype(np.int64)
+    noise_at = (drawn[:, 2] % np.uint64(NOISE_ITEMS)).astype(np.int64)
+    along = np.arange(items, dtype=np.int64)[None, :]
+    bases = np.stack([p[:items] for p in pool])
+    out = bases[base[:, None], (along + rotation[:, None]) % items]
+    out ^= np.repeat(drawn[:, 3:].astype(np.uint32), SEGMENT, axis=1)[:, :items]
+    out ^= NOISE[(along + noise_at[:, None]) % NOISE_ITEMS]
     return out
+
+
+def chunk_entries(prints: Prints, first: int) -> tuple[npt.NDArray[np.int64], ...]:
+    """(fingerprint ids, positions, keys) of a chunk of same-length prints, as `entries` gives each."""
+    keys = keys_of(prints)
+    mixed = (keys.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
+    keep = (mixed >> np.uint64(32 - stride_for(prints.shape[1]).bit_length() + 1)) == 0
+    keep[:, 1:] &= prints[:, 1:] != prints[:, :-1]
+    rows, positions = np.nonzero(keep)
+    return rows.astype(np.int64) + first, positions.astype(np.int64), keys[rows, positions]
 
 
 def planted(pool: list[Prints], damage: list[Damage], track: int, n: int) -> tuple[str, Prints]:
@@ -184,23 +220,25 @@ def load_parents(conn: Connection, first: int, count: int) -> None:
 
 def chunks(
     pool: list[Prints], first: int, count: int, size: int
-) -> Iterator[tuple[int, list[tuple[object, ...]], list[tuple[int, int, int]]]]:
-    """(first id, fingerprint rows, index rows) per `size` tracks: what the screening job and the index
-    would have written for them."""
+) -> Iterator[tuple[list[tuple[object, ...]], tuple[npt.NDArray[np.int64], ...]]]:
+    """(fingerprint rows, index columns) per `size` tracks: what the screening job and the index would
+    have written for them. The first track of each chunk is checked against the index's own `entries`."""
     when = _now()
     for start in range(first, first + count, size):
         prints = catalog_prints(pool, start, min(size, first + count - start))
+        index = chunk_entries(prints, start)
+        keys, positions = entries(prints[0])
+        mine = index[0] == start
+        if not (np.array_equal(index[1][mine], positions) and np.array_equal(index[2][mine], keys)):
+            raise AssertionError("the benchmark's bulk entries differ from the copy index's own")
         rows: list[tuple[object, ...]] = []
-        index: list[tuple[int, int, int]] = []
         for offset, items in enumerate(prints):
             n = start + offset
             release = (n - 1) // TRACKS_PER_RELEASE + 1
             artist = (release - 1) // RELEASES_PER_ARTIST + 1
             data = base64.b64encode(items.astype("<u4").tobytes()).decode("ascii")
             rows.append((n, n, artist, release, data, items.size * fp.ITEM_SECONDS, ALGORITHM, when))
-            keys, positions = entries(items)
-            index.extend(zip([n] * keys.size, positions.tolist(), keys.tolist(), strict=True))
-        yield start, rows, index
+        yield rows, index
 
 
 PRINT_COLUMNS = "id, upload_id, artist_id, release_id, data, duration, algorithm, created_at"
@@ -210,14 +248,14 @@ def load_prints_postgresql(engine: Engine, pool: list[Prints], first: int, count
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for _, rows, index in chunks(pool, first, count, 10_000):
+        for rows, index in chunks(pool, first, count, 10_000):
             with cursor.copy(f"COPY fingerprints ({PRINT_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for row in rows:
                     copy.write_row(row)
-            buffer = io.StringIO()
-            buffer.writelines(f"{f}\t{p}\t{v}\n" for f, p, v in index)
+            columns = (column.tolist() for column in index)
+            text_rows = "".join(f"{f}\t{p}\t{v}\n" for f, p, v in zip(*columns, strict=True))
             with cursor.copy("COPY copy_index_entries (fingerprint_id, position, value) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                copy.write(buffer.getvalue())
+                copy.write(text_rows)
             raw.commit()
     finally:
         raw.close()
@@ -229,14 +267,15 @@ def load_prints_sqlite(engine: Engine, pool: list[Prints], first: int, count: in
     try:
         cursor = raw.cursor()
         cursor.execute("PRAGMA cache_size=-1000000")  # 1 GB while loading: the primary keys grow in order
-        for _, rows, index in chunks(pool, first, count, 20_000):
+        for rows, index in chunks(pool, first, count, 20_000):
             cursor.execute("BEGIN")
             cursor.executemany(
                 f"INSERT INTO fingerprints ({PRINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(*row[:7], when) for row in rows],
             )
             cursor.executemany(
-                "INSERT INTO copy_index_entries (fingerprint_id, position, value) VALUES (?, ?, ?)", index
+                "INSERT INTO copy_index_entries (fingerprint_id, position, value) VALUES (?, ?, ?)",
+                zip(*(column.tolist() for column in index), strict=True),
             )
             cursor.execute("COMMIT")
     finally:
@@ -257,7 +296,10 @@ def without_value_index(engine: Engine, load: Callable[[], None]) -> None:
                 "ON copy_index_entries (value, fingerprint_id, position)"
             )
         )
-        # Statistics, and on PostgreSQL the visibility map that lets lookups read the index alone.
+        # Statistics (sampled on SQLite: a full pass reads gigabytes), and on PostgreSQL the visibility map
+        # that lets lookups read the index alone.
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("PRAGMA analysis_limit=2000"))
         conn.execute(
             text("ANALYZE" if conn.dialect.name == "sqlite" else "VACUUM ANALYZE copy_index_entries")
         )
