@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import db
     from .accounts.sessions import SessionService, touch
     from .container import build_platform
+    from .screening.copies.upkeep import follow_catalog
     from .tdm.views import tdm_headers
     from .web import errors, headers
     from .web.access import enforce
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["storefront"] = platform
     app.extensions["storefront.storage"] = platform.storage
     db.init_app(app, platform.database)
+    # The copy index follows fingerprints and masters in the transaction that changes them.
+    follow_catalog(platform.database.sessionmaker)
     csrf.init_app(app)
     _register_jobs(platform)
     _register_services(app, platform)

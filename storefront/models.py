@@ -20,6 +20,7 @@ from .orders.models import Entitlement
 from .payments import models as payment_models
 from .payouts import models as payout_models
 from .releases.models import Contributor, Release, Track, Upload
+from .screening.copies.models import CopyIndexEntry
 from .screening.models import Fingerprint, ScreeningResult
 from .search import models as search_models
 
@@ -28,6 +29,7 @@ metadata = Base.metadata
 __all__ = [
     "AuditEvent",
     "Contributor",
+    "CopyIndexEntry",
     "Entitlement",
     "Fingerprint",
     "Job",

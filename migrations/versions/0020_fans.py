@@ -2,7 +2,7 @@
 extra header fields on outbound mail (List-Unsubscribe)
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storefront.db
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,10 +1,11 @@
-"""Flask commands: db, demo, create-admin, worker, check, sweep."""
+"""Flask commands: db, demo, create-admin, worker, check, sweep, and each room's own."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from ..attestations.cli import register_cli as register_provenance_cli
+from ..screening.copies.cli import register_cli as register_copy_index_cli
 from ..search.cli import register_cli as register_search_cli
 from . import admin, database, demo, operations, payouts, seed_catalog
 
@@ -20,3 +21,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_catalog.seed_catalog)
     register_provenance_cli(app)
     register_search_cli(app)
+    register_copy_index_cli(app)

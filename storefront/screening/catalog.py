@@ -8,17 +8,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Artist
-from ..releases.models import Release, Track, Upload, UploadStatus
+from ..releases.models import Release, Track, Upload
 from . import fingerprint as fp
 from .checks.base import Subject
-from .models import Fingerprint
+from .copies.lookup import CANDIDATES, find_candidates
+from .copies.upkeep import in_force
+from .models import ALGORITHM, Fingerprint
 
 log = logging.getLogger(__name__)
-ALGORITHM = "chromaprint-test2"
+__all__ = [
+    "ALGORITHM",
+    "CatalogSearch",
+    "ChromaprintFingerprinter",
+    "Printed",
+    "scan_catalog",
+    "search_catalog",
+]
 
 
 class ChromaprintFingerprinter:
@@ -49,7 +58,7 @@ class ChromaprintFingerprinter:
 @dataclass(frozen=True)
 class CatalogSearch:
     matches: list[dict[str, Any]]
-    compared: int
+    compared: int  # catalog fingerprints aligned with the query
     last_id: int  # the newest fingerprint seen, so a second look needs only the ones stored since
 
 
@@ -72,17 +81,40 @@ class Printed:
 def search_catalog(
     session: Session, subject: Subject, query: fp.Fingerprint, *, after_id: int = 0
 ) -> CatalogSearch:
-    """Compare `query` with every fingerprint of a master in force, other than this upload's."""
-    rows = session.execute(
+    """Compare `query` with the catalog through the copy index: the few fingerprints in force that share
+    sub-values with it at one offset are aligned with the bit-error matcher; the rest are never read.
+    Only fingerprints newer than `after_id` are looked at, and never this upload's own."""
+    # One candidate more than are aligned: on a second run the upload's own fingerprint is among them.
+    lookup = find_candidates(session, query, after_id=after_id, limit=CANDIDATES + 1)
+    rank = {candidate.fingerprint_id: n for n, candidate in enumerate(lookup.candidates)}
+    rows = session.execute(_in_force(subject).where(Fingerprint.id.in_(rank))).all() if rank else []
+    best = sorted(rows, key=lambda row: rank[row.id])[:CANDIDATES]
+    return _aligned(session, subject, query, best, lookup.newest_id)
+
+
+def scan_catalog(
+    session: Session, subject: Subject, query: fp.Fingerprint, *, after_id: int = 0
+) -> CatalogSearch:
+    """Compare `query` with every fingerprint in force, one by one: what the index is measured against."""
+    rows = session.execute(_in_force(subject).where(Fingerprint.id > after_id)).all()
+    return _aligned(session, subject, query, rows, max((row.id for row in rows), default=after_id))
+
+
+def _in_force(subject: Subject) -> Select[int, int, str]:
+    return (
         select(Fingerprint.id, Fingerprint.upload_id, Fingerprint.data)
         .join(Upload, Upload.id == Fingerprint.upload_id)
-        .where(
-            Upload.status == UploadStatus.READY,
-            Fingerprint.upload_id != subject.upload_id,
-            Fingerprint.id > after_id,
-            Fingerprint.algorithm == ALGORITHM,
-        )
-    ).all()
+        .where(in_force(), Fingerprint.upload_id != subject.upload_id)
+    )
+
+
+def _aligned(
+    session: Session,
+    subject: Subject,
+    query: fp.Fingerprint,
+    rows: Sequence[Row[int, int, str]],
+    last_id: int,
+) -> CatalogSearch:
     index = fp.FingerprintIndex()
     for row in rows:
         try:
@@ -101,7 +133,7 @@ def search_catalog(
         }
         for key, match in found
     ]
-    return CatalogSearch(matches, len(rows), max((row.id for row in rows), default=after_id))
+    return CatalogSearch(matches, len(index), last_id)
 
 
 def _describe(session: Session, upload_ids: list[int]) -> dict[int, dict[str, Any]]:

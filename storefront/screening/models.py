@@ -17,6 +17,10 @@ def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
 
 
+# The fingerprints compared with each other; a stored fingerprint of another algorithm is not in force.
+ALGORITHM = "chromaprint-test2"
+
+
 class ScreeningCheck(enum.StrEnum):
     C2PA = "c2pa"
     METADATA = "metadata"
@@ -79,7 +83,7 @@ class Fingerprint(Base):
     # The master's length in seconds; the fingerprint itself covers at most its first two minutes.
     duration: Mapped[float] = mapped_column()
     # Fingerprints of different algorithms cannot be compared: a change of algorithm means recomputing.
-    algorithm: Mapped[str] = mapped_column(String(40), default="chromaprint-test2")
+    algorithm: Mapped[str] = mapped_column(String(40), default=ALGORITHM)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,4 +1,4 @@
-"""Copies: the file's acoustic fingerprint matched against every master in the catalog."""
+"""Copies: the file's acoustic fingerprint matched against the catalog's masters, through the copy index."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def fingerprint_outcome(matches: list[dict[str, Any]], compared: int) -> Outcome
     matches = sorted(matches, key=lambda m: float(m["ber"]))
     evidence = {
         "matches": matches,
+        # Catalog fingerprints aligned with this one: the candidates the copy index offered.
         "compared": compared,
         "threshold": fp.MATCH_THRESHOLD,
         "max_offset_seconds": fp.MAX_OFFSET_SECONDS,
@@ -53,7 +54,12 @@ def fingerprint_outcome(matches: list[dict[str, Any]], compared: int) -> Outcome
         check,
         ScreeningVerdict.PASS,
         Severity.NONE,
-        f"No match among {compared} fingerprints in the catalog.",
+        (
+            f"No match in the catalog: the copy index offered {compared} similar "
+            f"fingerprint{'' if compared == 1 else 's'}, none close enough to be the same audio."
+            if compared
+            else "No match in the catalog: nothing in the copy index resembles this audio."
+        ),
         evidence,
     )
 

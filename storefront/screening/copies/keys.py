@@ -1,0 +1,122 @@
+"""Which sub-values a fingerprint is indexed by, and how index hits rank catalog fingerprints for a query.
+
+A key is the top KEY_BITS of one 32-bit Chromaprint item: the first classifiers, which survive re-encoding,
+trims and gain best (measured on trimmed synthetic masters, 24 bits survive at about one item in three where
+the whole value survives at one in six). Only the items whose key hashes into 1/stride of the key space are
+indexed, so the same items are chosen in a copy whatever its offset; short fingerprints use a smaller
+stride, down to MIN_STRIDE, so that they still get about MIN_ENTRIES entries. A query probes the keys chosen
+at MIN_STRIDE: every key any stored fingerprint can hold, and a quarter of its items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+KEY_BITS = 24
+MAX_STRIDE = 16  # a two-minute fingerprint (about 950 items) gets about 60 entries
+MIN_STRIDE = 4
+MIN_ENTRIES = 48
+_MIX = np.uint64(2654435761)  # Knuth's multiplicative hash: spreads neighbouring keys across the strides
+
+IntArray = npt.NDArray[np.int64]
+
+
+def stride_for(items: int) -> int:
+    """The largest power of two up to MAX_STRIDE that still leaves a fingerprint MIN_ENTRIES entries."""
+    stride = MAX_STRIDE
+    while stride > MIN_STRIDE and items // stride < MIN_ENTRIES:
+        stride //= 2
+    return stride
+
+
+def keys_of(fingerprint: npt.NDArray[np.uint32]) -> IntArray:
+    return (np.asarray(fingerprint, dtype=np.uint32) >> np.uint32(32 - KEY_BITS)).astype(np.int64)
+
+
+def _chosen(keys: IntArray, stride: int) -> npt.NDArray[np.bool_]:
+    # The top bits of the mixed key: a key chosen at stride 16 is chosen at every smaller stride too.
+    mixed = (keys.astype(np.uint64) * _MIX) & np.uint64(0xFFFFFFFF)
+    return np.asarray((mixed >> np.uint64(32 - stride.bit_length() + 1)) == 0)
+
+
+def entries(fingerprint: npt.NDArray[np.uint32]) -> tuple[IntArray, IntArray]:
+    """(keys, positions) a stored fingerprint is indexed by. An item equal to the one before it (silence,
+    a held chord) is left out: such runs would fill the posting lists of a few keys and say little."""
+    items = np.asarray(fingerprint, dtype=np.uint32)
+    keys = keys_of(items)
+    keep = _chosen(keys, stride_for(items.size))
+    if items.size > 1:
+        keep[1:] &= items[1:] != items[:-1]
+    positions = np.flatnonzero(keep)
+    return keys[positions], positions.astype(np.int64)
+
+
+def probes(fingerprint: npt.NDArray[np.uint32]) -> tuple[IntArray, IntArray]:
+    """(keys, positions) a query looks up, sorted by key: its items whose keys are chosen at MIN_STRIDE,
+    so whatever stride a stored fingerprint was indexed at, the keys it holds are among these."""
+    keys = keys_of(fingerprint)
+    positions = np.flatnonzero(_chosen(keys, MIN_STRIDE))
+    order = np.argsort(keys[positions], kind="stable")
+    return keys[positions][order], positions[order].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A catalog fingerprint worth aligning: how many hits agree on one offset, and that offset."""
+
+    fingerprint_id: int
+    votes: int
+    shift: int
+
+
+def rank(
+    probe_keys: IntArray,
+    probe_positions: IntArray,
+    hits: tuple[IntArray, IntArray, IntArray],
+    *,
+    max_shift: int,
+    min_votes: int,
+    limit: int,
+) -> list[Candidate]:
+    """The best `limit` fingerprints among index hits (fingerprint ids, keys, positions), by the number of
+    hits that agree on an offset (within one item: a trim rarely falls on an item boundary).
+
+    A hit pairs query item i with catalog item j; j - i is the offset the matcher would align them at, so
+    hits beyond `max_shift` cannot lead to a match and are not counted."""
+    ids, keys, positions = (np.asarray(a, dtype=np.int64) for a in hits)
+    if ids.size == 0 or probe_keys.size == 0:
+        return []
+    first = np.searchsorted(probe_keys, keys, side="left")
+    count = np.searchsorted(probe_keys, keys, side="right") - first
+    hit = np.repeat(np.arange(ids.size), count)
+    # Every query position holding the hit's key: a key repeated in the query pairs with each occurrence.
+    starts = np.repeat(np.cumsum(count) - count, count)
+    probe = first[hit] + (np.arange(hit.size) - starts)
+    shift = positions[hit] - probe_positions[probe]
+    near = np.abs(shift) <= max_shift
+    hit, shift = hit[near], shift[near]
+    if hit.size == 0:
+        return []
+    # Sparse tallies of (fingerprint, offset): memory follows the hits, never the catalog.
+    width = 2 * max_shift + 3
+    codes, tally = np.unique(ids[hit] * width + shift + max_shift + 1, return_counts=True)
+    agreeing = tally + _tally_at(codes, tally, codes - 1) + _tally_at(codes, tally, codes + 1)
+    fingerprint, offset = np.divmod(codes, width)
+    order = np.lexsort((fingerprint, -agreeing))
+    ranked: list[Candidate] = []
+    seen: set[int] = set()
+    for i in order:
+        if agreeing[i] < min_votes or len(ranked) == limit:
+            break
+        if int(fingerprint[i]) not in seen:
+            seen.add(int(fingerprint[i]))
+            ranked.append(Candidate(int(fingerprint[i]), int(agreeing[i]), int(offset[i]) - max_shift - 1))
+    return ranked
+
+
+def _tally_at(codes: IntArray, tally: IntArray, wanted: IntArray) -> IntArray:
+    at = np.minimum(np.searchsorted(codes, wanted), codes.size - 1)
+    return np.where(codes[at] == wanted, tally[at], 0)

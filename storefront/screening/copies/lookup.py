@@ -1,0 +1,73 @@
+"""Finding a query's candidates in the copy index: the few catalog fingerprints worth aligning."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, cast, func, select
+from sqlalchemy.orm import Session
+
+from .. import fingerprint as fp
+from .keys import Candidate, probes, rank
+from .models import CopyIndexEntry
+
+# Aligning costs about 2 ms per candidate for a two-minute query; a copy gathers tens of agreeing hits, a
+# stranger one now and then, so a handful of candidates keeps every copy with room to spare.
+CANDIDATES = 8
+# One hit agreeing on an offset is chance at catalog scale; two are rare unless the audio is the same.
+MIN_VOTES = 2
+
+
+def _one_of(session: Session, keys: list[int]) -> ColumnElement[bool]:
+    """`value` among `keys`, sent as one parameter: a few hundred bound values cost more to render and
+    plan than the lookup itself."""
+    if session.get_bind().dialect.name == "postgresql":
+        return CopyIndexEntry.value == any_(
+            cast(bindparam("keys", keys, type_=ARRAY(Integer)), ARRAY(Integer))
+        )
+    listed = func.json_each(bindparam("keys", json.dumps(keys))).table_valued("value")
+    return CopyIndexEntry.value.in_(select(listed.c.value))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    candidates: list[Candidate]
+    newest_id: int  # the newest fingerprint in the index: later ones are looked up again at the end
+
+
+def newest_indexed(session: Session) -> int:
+    return int(session.scalar(select(func.max(CopyIndexEntry.fingerprint_id))) or 0)
+
+
+def find_candidates(
+    session: Session,
+    query: fp.Fingerprint,
+    *,
+    after_id: int = 0,
+    limit: int = CANDIDATES,
+    max_offset_seconds: float = fp.MAX_OFFSET_SECONDS,
+) -> Lookup:
+    """The best `limit` candidates among indexed fingerprints newer than `after_id`."""
+    newest = newest_indexed(session)
+    keys, positions = probes(query)
+    distinct = np.unique(keys).tolist()
+    if not distinct or newest <= after_id:
+        return Lookup([], max(newest, after_id))
+    stmt = select(CopyIndexEntry.fingerprint_id, CopyIndexEntry.value, CopyIndexEntry.position).where(
+        _one_of(session, distinct)
+    )
+    if after_id:
+        stmt = stmt.where(CopyIndexEntry.fingerprint_id > after_id)
+    hits = session.execute(stmt).all()
+    columns = np.array(hits, dtype=np.int64).reshape(-1, 3).T
+    found = rank(
+        keys,
+        positions,
+        (columns[0], columns[1], columns[2]),
+        max_shift=round(max_offset_seconds / fp.ITEM_SECONDS),
+        min_votes=MIN_VOTES,
+        limit=limit,
+    )
+    return Lookup(found, newest)

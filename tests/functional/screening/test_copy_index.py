@@ -1,0 +1,115 @@
+"""The copy index against the full scan: the same copies found, the same verdicts, on the same cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sqlalchemy import func, select
+
+from storefront.accounts.models import Artist
+from storefront.db import commit
+from storefront.releases.models import UploadKind, UploadStatus
+from storefront.releases.uploads.pipeline import move
+from storefront.screening.catalog import CatalogSearch, scan_catalog, search_catalog
+from storefront.screening.checks.base import Subject
+from storefront.screening.copies.lookup import CANDIDATES
+from storefront.screening.copies.models import CopyIndexEntry
+from storefront.screening.fingerprint import fingerprint_file
+from tests.factories.accounts import make_artist, make_user
+from tests.factories.provenance import gain, master, trim
+from tests.factories.releases import make_release, ready_upload
+from tests.factories.screening import laundered, stored_master, unrelated_prints
+from tests.helpers import fresh
+
+COPIES = ("mp3", "aac", "opus", "trim-start", "trim-end", "gain")
+OUTSIDERS = ("distinct", "wav-of-other")
+
+
+def _cut_end(src: Path, dst: Path, seconds: float) -> Path:
+    data, rate = sf.read(str(src), dtype="float32")
+    sf.write(str(dst), data[: -int(seconds * rate)], rate)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def prints(chromaprint: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    d = tmp_path_factory.mktemp("copy-index")
+    original = master(d / "original.flac", seed=11, seconds=40)
+    files = {
+        "original": original,
+        "catalog-b": master(d / "b.flac", seed=12, seconds=40),
+        "catalog-c": master(d / "c.flac", seed=13, seconds=25),
+        "mp3": laundered(original, d, ".mp3"),
+        "aac": laundered(original, d, ".m4a", ".wav"),
+        "opus": laundered(original, d, ".opus"),
+        "trim-start": trim(original, d / "trim-start.flac", 7.0),
+        "trim-end": _cut_end(original, d / "trim-end.flac", 7.0),
+        "gain": gain(original, d / "quieter.flac", -6.0),
+        "distinct": master(d / "distinct.flac", seed=14, seconds=40),
+        "wav-of-other": master(d / "other.wav", seed=15, seconds=30),
+    }
+    return {name: fingerprint_file(path) for name, path in files.items()}
+
+
+def _shape(search: CatalogSearch) -> list[tuple[Any, ...]]:
+    return [(m["upload_id"], m["ber"], m["offset_seconds"], m["same_artist"]) for m in search.matches]
+
+
+@pytest.mark.usefixtures("chromaprint")
+def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, platform, prints):
+    first = make_artist(db, make_user(db, platform), slug="first")
+    copier = make_artist(db, make_user(db, platform), slug="copier")
+    shelf = make_release(db, first)
+    catalog = {
+        name: stored_master(db, shelf, prints[name]) for name in ("original", "catalog-b", "catalog-c")
+    }
+    # Other music around them, so that the index has to choose its candidates.
+    crowd = make_release(db, make_artist(db, make_user(db, platform), slug="crowd"))
+    bases = [prints["catalog-b"], prints["catalog-c"], prints["distinct"]]
+    for other in unrelated_prints(bases, 120, seed=5):
+        stored_master(db, crowd, other)
+    commit(db)
+    upload = ready_upload(db, make_release(db, fresh(db).get(Artist, copier.id)), UploadKind.MASTER, {})
+    commit(db)
+    subject = Subject(upload.id, copier.id, upload.release_id, None, "copy.flac", "k", "flac", 40.0, None)
+
+    for name in (*COPIES, *OUTSIDERS, "original", "catalog-b"):
+        by_index = search_catalog(fresh(db), subject, prints[name])
+        by_scan = scan_catalog(fresh(db), subject, prints[name])
+        assert _shape(by_index) == _shape(by_scan), name
+        assert by_scan.compared == 123 and by_index.compared <= CANDIDATES
+        expected = [] if name in OUTSIDERS else [catalog["original" if name in COPIES else name].id]
+        assert [m["upload_id"] for m in by_index.matches] == expected, name
+        assert by_index.last_id == by_scan.last_id
+
+    # A master that is no longer in force is no candidate, by either path.
+    move(fresh(db).get(type(upload), catalog["original"].id), UploadStatus.REPLACED, "a newer file")
+    commit(db)
+    for name in COPIES:
+        assert search_catalog(fresh(db), subject, prints[name]).matches == []
+        assert scan_catalog(fresh(db), subject, prints[name]).matches == []
+
+
+@pytest.mark.usefixtures("chromaprint")
+def test_the_upload_itself_and_fingerprints_seen_before_are_left_out(app, db, platform, prints):
+    band = make_artist(db, make_user(db, platform), slug="band")
+    release = make_release(db, band)
+    earlier = stored_master(db, release, prints["original"])
+    itself = stored_master(db, release, prints["mp3"])
+    commit(db)
+    subject = Subject(itself.id, band.id, release.id, None, "again.flac", "k", "flac", 40.0, None)
+
+    found = search_catalog(fresh(db), subject, prints["mp3"])
+    assert [(m["upload_id"], m["same_artist"]) for m in found.matches] == [(earlier.id, True)]
+    newest = fresh(db).scalar(select(func.max(CopyIndexEntry.fingerprint_id)))
+    assert found.last_id == newest
+    # A second look, at the end of the job, reads only what was indexed since the first.
+    assert search_catalog(fresh(db), subject, prints["mp3"], after_id=found.last_id).matches == []
+    later = stored_master(db, make_release(db, band), prints["gain"])
+    commit(db)
+    again = search_catalog(fresh(db), subject, prints["mp3"], after_id=found.last_id)
+    assert [m["upload_id"] for m in again.matches] == [later.id]

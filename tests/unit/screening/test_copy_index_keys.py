@@ -1,0 +1,130 @@
+"""The copy index's keys and votes: which items are indexed, and how hits rank catalog fingerprints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storefront.screening.copies.keys import (
+    KEY_BITS,
+    MAX_STRIDE,
+    MIN_ENTRIES,
+    MIN_STRIDE,
+    entries,
+    keys_of,
+    probes,
+    rank,
+    stride_for,
+)
+
+
+def _print(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 2**32, n, dtype=np.uint32)
+
+
+def _hits(catalog: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every entry of every catalog fingerprint, as an index lookup returns them."""
+    ids, keys, positions = [], [], []
+    for fingerprint_id, items in catalog.items():
+        k, p = entries(items)
+        ids.append(np.full(k.size, fingerprint_id))
+        keys.append(k)
+        positions.append(p)
+    return np.concatenate(ids), np.concatenate(keys), np.concatenate(positions)
+
+
+@pytest.mark.parametrize(
+    ("items", "stride"), [(10, 4), (150, 4), (383, 4), (384, 8), (767, 8), (768, 16), (950, 16), (5000, 16)]
+)
+def test_short_fingerprints_are_indexed_more_densely(items: int, stride: int) -> None:
+    assert stride_for(items) == stride
+    assert MIN_STRIDE <= stride <= MAX_STRIDE and (stride == MIN_STRIDE or items // stride >= MIN_ENTRIES)
+
+
+def test_a_key_is_the_top_bits_of_an_item() -> None:
+    assert keys_of(np.array([0xFFFFFFFF, 0x12345678], dtype=np.uint32)).tolist() == [
+        (1 << KEY_BITS) - 1,
+        0x12345678 >> (32 - KEY_BITS),
+    ]
+
+
+def test_about_one_item_per_stride_is_indexed_and_the_choice_depends_on_the_key_alone() -> None:
+    items = _print(20_000, 1)
+    keys, positions = entries(items)
+    assert 20_000 / MAX_STRIDE * 0.9 < keys.size < 20_000 / MAX_STRIDE * 1.1
+    assert np.array_equal(keys, keys_of(items)[positions])
+    # The same sub-values at other positions (a trimmed copy) are chosen just the same.
+    shifted_keys, shifted_positions = entries(items[37:])
+    assert np.array_equal(shifted_keys, keys[positions >= 37])
+    assert np.array_equal(shifted_positions, positions[positions >= 37] - 37)
+
+
+def test_items_chosen_at_a_wide_stride_are_chosen_at_every_narrower_one() -> None:
+    items = _print(960, 2)
+    wide = set(entries(items)[1].tolist())  # stride 16
+    narrow = set(entries(items[:300])[1].tolist())  # stride 4, over the same first 300 items
+    assert (stride_for(960), stride_for(300)) == (16, 4)
+    assert {p for p in wide if p < 300} <= narrow
+    assert len(narrow) > len({p for p in wide if p < 300})
+
+
+def test_runs_of_one_value_are_indexed_once() -> None:
+    held = np.full(400, 0x0, dtype=np.uint32)  # key 0 is chosen at every stride
+    keys, positions = entries(held)
+    assert keys.tolist() == [0] and positions.tolist() == [0]
+
+
+def test_probes_hold_every_key_any_stored_fingerprint_can_hold_sorted_by_key() -> None:
+    items = _print(2000, 3)
+    keys, positions = probes(items)
+    assert np.all(np.diff(keys) >= 0)
+    assert np.array_equal(keys, keys_of(items)[positions])
+    assert 2000 / MIN_STRIDE * 0.9 < keys.size < 2000 / MIN_STRIDE * 1.1
+    for length in (100, 500, 2000):  # strides 4, 8 and 16
+        assert set(entries(items[:length])[0].tolist()) <= set(keys.tolist())
+
+
+def test_the_copy_ranks_first_at_the_offset_of_its_trim() -> None:
+    original = _print(960, 4)
+    catalog = {1: original, 2: _print(960, 5), 3: _print(960, 6)}
+    copy = original[56:].copy()
+    copy[::3] ^= np.uint32(0xFFFF0000)  # a third of the items damaged in their top bits
+    keys, positions = probes(copy)
+    ranked = rank(keys, positions, _hits(catalog), max_shift=161, min_votes=2, limit=8)
+    assert ranked[0].fingerprint_id == 1 and ranked[0].shift == 56
+    assert ranked[0].votes >= 30
+    assert all(candidate.fingerprint_id == 1 for candidate in ranked)
+
+
+def test_hits_beyond_the_offset_the_matcher_searches_do_not_count() -> None:
+    original = _print(960, 7)
+    keys, positions = probes(original[200:])
+    assert rank(keys, positions, _hits({1: original}), max_shift=161, min_votes=2, limit=8) == []
+    found = rank(keys, positions, _hits({1: original}), max_shift=250, min_votes=2, limit=8)
+    assert [(c.fingerprint_id, c.shift) for c in found] == [(1, 200)]
+
+
+def test_hits_on_one_item_either_side_agree() -> None:
+    keys = np.array([10, 20, 30], dtype=np.int64)
+    positions = np.array([0, 1, 2], dtype=np.int64)
+    # Fingerprint 5 matches keys 10, 20, 30 at shifts 4, 5 and 5: one offset give or take an item.
+    hits = (np.array([5, 5, 5, 6]), np.array([10, 20, 30, 10]), np.array([4, 6, 7, 90]))
+    found = rank(keys, positions, hits, max_shift=100, min_votes=2, limit=8)
+    assert [(c.fingerprint_id, c.votes) for c in found] == [(5, 3)]
+    assert rank(keys, positions, hits, max_shift=100, min_votes=1, limit=8)[1].fingerprint_id == 6
+
+
+def test_only_the_best_few_are_returned_in_order_of_votes() -> None:
+    catalog = {i: _print(960, 100 + i) for i in range(12)}
+    query = np.concatenate([catalog[i][: 40 * (i + 1)] for i in range(12)])[:960]
+    keys, positions = probes(query)
+    found = rank(keys, positions, _hits(catalog), max_shift=2000, min_votes=2, limit=3)
+    assert len(found) == 3
+    assert [c.votes for c in found] == sorted((c.votes for c in found), reverse=True)
+
+
+def test_nothing_to_rank() -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    keys, positions = probes(_print(10, 1))
+    assert rank(keys, positions, (empty, empty, empty), max_shift=10, min_votes=1, limit=3) == []
+    assert rank(empty, empty, _hits({1: _print(300, 1)}), max_shift=10, min_votes=1, limit=3) == []
