@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -54,6 +55,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def insert_or_merge(dialect: Dialect, model: Any) -> Any:
+    """An INSERT that can end in ON CONFLICT DO NOTHING / DO UPDATE, in the dialect of the engine at hand
+    (PostgreSQL, or SQLite in the embedded default)."""
+    return (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(model)
 
 
 def make_engine(url: str) -> Engine:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
+from ..errors import RuleError
 from ..events import record_event
 from ..mail.services import MailService
 from .credentials import Passwords, TokenInvalid, Tokens, password_problem
@@ -41,13 +42,8 @@ class ProvenAddressHooks:
                 hook(session, user)
 
 
-class AccountError(Exception):
+class AccountError(RuleError):
     """A request the account rules refuse; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,11 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
 
 from ..accounts.models import Label, User
-from ..db import Base, utcnow
+from ..db import Base, insert_or_merge, utcnow
+from ..errors import RuleError
 from ..releases.models import Release, ReleaseStatus
 
 # The collection with this address, made by the platform (no label), is the home page's "Staff picks".
@@ -97,13 +96,8 @@ class CollectionItem(Base):
     release: Mapped[Release] = relationship(lazy="raise")
 
 
-class CollectionError(Exception):
+class CollectionError(RuleError):
     """A change the collection rules refuse; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def may_curate(user: User, label_id: int | None) -> bool:
@@ -186,9 +180,10 @@ def _stored_facets(connection: Connection, release_id: int) -> Facets:
 def _move_tallies(connection: Connection, before: Facets, after: Facets) -> None:
     # One row at a time in a fixed order, so two approvals at once lock the same rows in the same order.
     changes = sorted([(pair, -1) for pair in before - after] + [(pair, 1) for pair in after - before])
-    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for (kind, name), step in changes:
-        stmt = upsert(CatalogTally).values(kind=kind, name=name, releases=max(step, 0))
+        stmt = insert_or_merge(connection.dialect, CatalogTally).values(
+            kind=kind, name=name, releases=max(step, 0)
+        )
         connection.execute(
             stmt.on_conflict_do_update(
                 index_elements=["kind", "name"], set_={"releases": CatalogTally.releases + step}

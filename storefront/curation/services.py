@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..accounts.services import Actor
 from ..db import utcnow
+from ..errors import RuleError
 from ..events import record_event
 from ..jobs.interfaces import JobQueue, JobRegistry
 from ..jobs.runner import JobContext
@@ -50,11 +51,8 @@ Readiness = Callable[[Release], list[str]]
 UrlFor = Callable[..., str]
 
 
-class CurationError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class CurationError(RuleError):
+    """A review step the curation rules refuse."""
 
 
 def files_missing(release: Release) -> list[str]:

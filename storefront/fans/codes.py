@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..accounts.models import User
 from ..curation.approvals import reviewing_label
 from ..db import utcnow
+from ..errors import RuleError
 from ..events import record_event
 from ..orders.models import Entitlement, EntitlementSource
 from ..releases.models import Release, ReleaseStatus
@@ -32,13 +33,8 @@ MAX_BATCHES_PER_RELEASE = 50
 NAME_LENGTH = 80
 
 
-class CodeError(Exception):
+class CodeError(RuleError):
     """A request about codes that cannot be met; the message is written for the person who made it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def new_code() -> str:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from ..accounts.models import Artist, Label, User
 from ..catalog import browse
-from ..db import utcnow
+from ..db import insert_or_merge, utcnow
+from ..errors import RuleError
 from ..orders.models import Entitlement
 from ..releases.models import Release, ReleaseStatus
 from .models import FanMailPreference, Follow, WishlistItem
@@ -24,10 +23,8 @@ FOLLOW_LIMIT = 5000  # artists and labels one account may follow: far beyond a p
 WISHLIST_LIMIT = 2000
 
 
-class FanError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class FanError(RuleError):
+    """A wishlist or follow the rules refuse (not on sale, owned already, over the limit)."""
 
 
 class FanService:
@@ -35,8 +32,7 @@ class FanService:
         self.session = session
 
     def _upsert(self, model: Any, values: dict[str, Any]) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
+        return insert_or_merge(self.session.get_bind().dialect, model).values(**values)
 
     def _insert_once(self, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
         stmt = self._upsert(model, values).on_conflict_do_nothing(index_elements=keys).returning(model.id)

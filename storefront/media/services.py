@@ -13,6 +13,7 @@ from ..accounts.models import User
 from ..audio.formats import get_format
 from ..curation.approvals import can_review
 from ..db import after_commit
+from ..errors import RuleError
 from ..jobs.interfaces import JobQueue, JobSpec
 from ..orders.models import Entitlement
 from ..releases.models import Release, ReleaseStatus, Track, Upload
@@ -29,11 +30,8 @@ PREVIEW_LINK_SECONDS = 900
 CLIP_LENGTH_RANGE = (5.0, 600.0)
 
 
-class MediaError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MediaError(RuleError):
+    """A request about downloads or previews the media rules refuse."""
 
 
 # -- who may have what ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ..accounts.models import Artist, Label, RosterStatus
 from ..accounts.profiles import slugify
 from ..accounts.services import Actor
 from ..db import utcnow
+from ..errors import RuleError
 from ..events import record_event
 from .identifiers import CURRENCIES, InvalidCode, normalise_isrc, normalise_upc, parse_price
 from .models import Contributor, ContributorRole, License, Release, ReleaseStatus, ReleaseType, Track
@@ -22,13 +23,8 @@ MAX_TRACKS = 100
 MAX_TAGS = 12
 
 
-class ReleaseError(Exception):
+class ReleaseError(RuleError):
     """A change the release rules refuse; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass

@@ -11,12 +11,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..accounts.models import Artist, Label
 from ..accounts.profiles import PROFILE_RENAMED
+from ..db import insert_or_merge
 from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from ..releases.models import Release, ReleaseStatus
@@ -179,10 +178,9 @@ class SearchIndexer:
         """Two jobs may write the same artist's document at once; the later one wins instead of failing."""
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        maker = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        dialect = self.session.get_bind().dialect
         for row in rows:
-            statement = maker(SearchDocument).values(**row)
+            statement = insert_or_merge(dialect, SearchDocument).values(**row)
             changed = {name: statement.excluded[name] for name in row if name != "key"}
             self.session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=changed))
 
