@@ -18,7 +18,7 @@ from . import recipes, transfer
 from .models import AlbumArchive, MediaStatus, Rendition
 from .provenance import artwork_source, master_source, record_delivered
 from .services import all_tracks_ready, delete_later
-from .transfer import GIVE_UP_AFTER, Fingerprint, Made, download, job_services, store
+from .transfer import GIVE_UP_AFTER, Made, Measured, download, job_services, store
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Member:
     path: str
     source: Source | None
     title: str | None
-    found: Fingerprint
+    found: Measured
 
 
 def _delivered(archive_name: str, fmt: str, made: Made, members: list[Member]) -> list[DeliveredFile]:
@@ -102,18 +102,18 @@ def album_zip(context: JobContext, payload: dict[str, Any]) -> None:
             tmp = Path(folder)
             ext, mime = get_format(fmt).extension, get_format(fmt).mime_type
             album_tracks: list[AlbumTrack] = []
-            sources: list[tuple[Source | None, str | None, Fingerprint]] = []
+            sources: list[tuple[Source | None, str | None, Measured]] = []
             for source_key, position, title, source in items:
                 assert source_key is not None
                 path = tmp / f"{position}.{ext}"
                 download(storage, source_key, path)
                 album_tracks.append(AlbumTrack(source=path, number=position, title=title))
-                sources.append((source, title, transfer.fingerprint(path, mime)))
+                sources.append((source, title, transfer.measure(path, mime)))
             cover = None
             if cover_key is not None:
                 cover = tmp / "cover.jpg"
                 download(storage, cover_key, cover)
-                sources.append((cover_source, None, transfer.fingerprint(cover, "image/jpeg")))
+                sources.append((cover_source, None, transfer.measure(cover, "image/jpeg")))
             dest = tmp / "album.zip"
             names = workshop.album(dest, album_tracks, artist=artist, album=album, fmt_key=fmt, cover=cover)
             made = store(storage, dest, key, "application/zip")

@@ -29,20 +29,20 @@ class Made:
 
 
 @dataclass(frozen=True)
-class Fingerprint:
+class Measured:
     size: int
     sha256: str
     audio: SampleDigest | None
 
 
-def fingerprint(path: Path, content_type: str) -> Fingerprint:
+def measure(path: Path, content_type: str) -> Measured:
     """The file's SHA-256 and size, and for lossless audio the digest of its decoded samples."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     audio = sample_digest(path) if content_type in LOSSLESS_TYPES else None
-    return Fingerprint(path.stat().st_size, digest.hexdigest(), audio)
+    return Measured(path.stat().st_size, digest.hexdigest(), audio)
 
 
 def job_services(context: JobContext) -> tuple[ObjectStorage, Workshop, str]:
@@ -56,7 +56,7 @@ def download(storage: ObjectStorage, key: str, dest: Path) -> None:
 
 
 def store(storage: ObjectStorage, path: Path, key: str, content_type: str) -> Made:
-    found = fingerprint(path, content_type)
+    found = measure(path, content_type)
     with path.open("rb") as fh:
         storage.put(key, fh, content_type=content_type)
     return Made(key, found.size, found.sha256, found.audio)
