@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..web.access import LOGGED_IN, PUBLIC, access, safe_next
 from ..web.login_limits import LoginAttempt, LoginLimits
-from ..web.ratelimit import RateLimiter, key_part
+from ..web.ratelimit import RateLimiter, in_about, key_part, paused
 from ..web.services import client_ip, find_service
 from .access import current_user
 from .actor import actor
@@ -40,19 +40,14 @@ def _field_error(form: FlaskForm, error: AccountError) -> None:
 
 
 def _too_many(retry_after: int) -> Response:
-    minutes = max(1, round(retry_after / 60))
-    response = Response(
-        render_template(
-            "error.html",
-            code=429,
-            title="Too many attempts",
-            message=f"For your account's safety we pause after several tries. Try again in about {minutes} "
-            f"minute{'s' if minutes != 1 else ''}.",
-        ),
-        status=429,
+    page = render_template(
+        "error.html",
+        code=429,
+        title="Too many attempts",
+        message="For your account's safety we pause after several tries. "
+        f"Try again in {in_about(retry_after)}.",
     )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    return paused(Response(page), retry_after)
 
 
 def _limited(action: str, email: str | None = None) -> Response | None:

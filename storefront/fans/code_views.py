@@ -24,7 +24,7 @@ from ..db import get_session
 from ..releases.models import Release
 from ..storage.naming import content_disposition
 from ..web.access import PUBLIC, Rule, ViewArgs, access
-from ..web.ratelimit import RateLimiter, key_part
+from ..web.ratelimit import RateLimiter, in_about, key_part, paused
 from ..web.services import client_ip, find_service
 from ..web.spreadsheets import csv_cell
 from .codes import MAX_BATCH, NAME_LENGTH, CodeError, CodeService, may_manage_codes, normalise
@@ -178,14 +178,11 @@ def _kept_code() -> str:
 
 
 def _too_many(retry_after: int, form: RedeemForm) -> Response:
-    minutes = max(1, round(retry_after / 60))
     form.form_errors.append(
         "You have tried many codes in a short time, so we are pausing redemption to keep codes safe from "
-        f"guessing. Try again in about {minutes} minute{'s' if minutes != 1 else ''}."
+        f"guessing. Try again in {in_about(retry_after)}."
     )
-    response = Response(render_template("fans/redeem.html", form=form), status=429, mimetype="text/html")
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    return paused(Response(render_template("fans/redeem.html", form=form), mimetype="text/html"), retry_after)
 
 
 def _limited(user: User) -> int | None:

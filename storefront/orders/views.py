@@ -24,7 +24,7 @@ from ..releases.models import Release, ReleaseStatus, Track
 from ..web.access import PUBLIC, access
 from ..web.caching import guest_form
 from ..web.headers import content_security_policy
-from ..web.ratelimit import RateLimiter, key_part
+from ..web.ratelimit import RateLimiter, in_about, key_part, paused
 from ..web.services import client_ip, find_service
 from .cart import CartError, CartService, CartSummary, summarise
 from .checkout import CheckoutError, CheckoutService, checked_email
@@ -156,20 +156,14 @@ def remove(item_id: int) -> ResponseReturnValue:
 
 # -- checkout ---------------------------------------------------------------------------------------------
 def _too_many(retry_after: int) -> Response:
-    minutes = max(1, round(retry_after / 60))
-    response = Response(
-        render_template(
-            "orders/problem.html",
-            code=429,
-            message="You have started many checkouts in a short time, so we are pausing new ones to keep "
-            f"cards safe from misuse. Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
-            back=url_for("orders.cart"),
-        ),
-        status=429,
-        mimetype="text/html",
+    page = render_template(
+        "orders/problem.html",
+        code=429,
+        message="You have started many checkouts in a short time, so we are pausing new ones to keep "
+        f"cards safe from misuse. Try again in {in_about(retry_after)}.",
+        back=url_for("orders.cart"),
     )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    return paused(Response(page, mimetype="text/html"), retry_after)
 
 
 def _limited(email: str) -> Response | None:

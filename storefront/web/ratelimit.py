@@ -11,9 +11,23 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.wrappers import Response
 
 log = logging.getLogger(__name__)
 NAMESPACE = "velvet"
+
+
+def in_about(seconds: int) -> str:
+    """How long a paused person waits, in the words every 429 page uses: “about 3 minutes”."""
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def paused(response: Response, retry_after: int) -> Response:
+    """The page that explains the pause, sent as a 429 with the Retry-After header clients honour."""
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @dataclass(frozen=True)

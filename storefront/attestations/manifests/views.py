@@ -19,7 +19,7 @@ from ... import csrf
 from ...db import get_session
 from ...web.access import PUBLIC, access
 from ...web.inputs import query_id
-from ...web.ratelimit import RateLimiter, key_part
+from ...web.ratelimit import RateLimiter, in_about, key_part, paused
 from ...web.services import client_ip, find_service
 from ..services import AttestationService
 from ..verification import Keyring
@@ -101,15 +101,11 @@ def by_upload() -> Response:
     limiter = find_service(RateLimiter)
     verdict = limiter.hit_with(limiter.item(*UPLOADS_PER_WINDOW), f"verify-file:ip:{key_part(client_ip())}")
     if not verdict.allowed:
-        minutes = max(1, round(verdict.retry_after / 60))
-        response = _reply(
-            None,
-            429,
-            f"You have sent many files in a short time. Try again in about {minutes} minute"
-            f"{'s' if minutes != 1 else ''}, or paste the file's SHA-256 instead.",
+        message = (
+            f"You have sent many files in a short time. Try again in {in_about(verdict.retry_after)}, or "
+            "paste the file's SHA-256 instead."
         )
-        response.headers["Retry-After"] = str(verdict.retry_after)
-        return response
+        return paused(_reply(None, 429, message), verdict.retry_after)
     request.max_content_length = UPLOAD_LIMIT
     try:
         upload = request.files.get("file")
