@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import redis
 
 from storefront.config import Settings
 from storefront.container import Platform
-from storefront.jobs.celery import CeleryDispatcher
+from storefront.jobs.celery import QUEUE, CeleryDispatcher
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = os.environ.get("STOREFRONT_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
@@ -29,6 +30,16 @@ CLAIM_KEY = "velvet-test-run"
 class Broker:
     url: str
     client: redis.Redis
+
+    def held(self) -> frozenset[bytes]:
+        """The delivery tags of messages handed to a worker and not yet acknowledged: kombu keeps them in the
+        `unacked` hash until they are acknowledged or, after the visibility timeout, given back."""
+        return frozenset(self.client.hkeys("unacked"))
+
+    def idle(self, *, besides: frozenset[bytes] = frozenset()) -> bool:
+        """No message waits in the queue and none is held unacknowledged, except those `besides` (a killed
+        worker's, which stay held until the visibility timeout gives them back)."""
+        return self.client.llen(QUEUE) == 0 and self.held() <= besides
 
     def clear(self) -> None:
         for key in self.client.scan_iter():
@@ -110,6 +121,9 @@ class Worker:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            # Celery logs every thread's stack on SIGUSR1: the report then says where the worker hangs.
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
             self.kill()
             raise AssertionError("the worker did not stop on SIGTERM:\n" + self.output()) from None
 
