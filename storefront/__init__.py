@@ -156,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
     from .orders.fulfilment.claims import bp as claims_bp
+    from .orders.gifts.views import bp as gifts_bp
     from .orders.library import bp as library_bp
     from .orders.refunds.views import bp as refunds_bp
     from .orders.views import bp as orders_bp
@@ -192,6 +193,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(payouts_bp)
     app.register_blueprint(payout_attention_bp)
     app.register_blueprint(claims_bp)
+    app.register_blueprint(gifts_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(embeds_bp)
     app.register_blueprint(search_bp)

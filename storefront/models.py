@@ -16,6 +16,7 @@ from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
 from .orders import models as order_models
+from .orders.gifts import models as gift_models
 from .orders.models import Entitlement
 from .payments import models as payment_models
 from .payouts import models as payout_models
@@ -43,6 +44,7 @@ __all__ = [
     "catalog_models",
     "curation_models",
     "fan_models",
+    "gift_models",
     "manifest_models",
     "media_models",
     "metadata",

@@ -11,6 +11,7 @@ from ..db import utcnow
 from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from ..mail.services import MailService, render_outside_request
+from ..orders.gifts.service import withdraw_unclaimed
 from ..orders.models import Entitlement, EntitlementSource, OrderLine
 from ..orders.refunds import RefundService
 from ..releases.models import Release, ReleaseStatus
@@ -56,7 +57,8 @@ def _settle(session: Session, services: Any, release: Release, holders: list[Ent
             release=release,
             entitlement=entitlement,
         )
-        if entitlement.source != EntitlementSource.PURCHASE:
+        # A claimed gift was paid for by its giver: the line is refunded to them like a purchase.
+        if entitlement.source not in (EntitlementSource.PURCHASE, EntitlementSource.GIFT):
             continue
         if entitlement.order_line_id is not None:
             sold.append(entitlement.order_line_id)
@@ -108,6 +110,9 @@ def settle_takedown(context: JobContext, payload: dict[str, Any]) -> None:
                 )
             )
             if not holders:
+                queue = JobQueue(session, context.services.jobs)
+                mail = MailService(session, queue, render_outside_request)
+                withdraw_unclaimed(session, release_id, RefundService(session, queue=queue, mail=mail))
                 return
             _settle(session, context.services, release, holders)
 

@@ -19,6 +19,7 @@ from ..accounts.payees.services import SaleReadiness, can_sell
 from ..db import utcnow
 from ..releases.identifiers import format_price
 from ..releases.models import Release, Track
+from .gifts.service import gifted_item_ids
 from .models import Cart, CartItem, Order
 from .pricing import (
     AmountError,
@@ -109,7 +110,11 @@ class CartSummary:
 
 
 def _line(
-    session: Session, item: CartItem, owned: set[tuple[int, int | None]], ready: dict[int, SaleReadiness]
+    session: Session,
+    item: CartItem,
+    owned: set[tuple[int, int | None]],
+    ready: dict[int, SaleReadiness],
+    gifted: set[int],
 ) -> CartLine:
     if item.release_id not in ready:
         ready[item.release_id] = can_sell(session, item.release)
@@ -121,7 +126,7 @@ def _line(
 
     if not offer.available:
         return line(LineState.UNAVAILABLE, offer.reason)
-    if owns(owned, item.release_id, item.track_id):
+    if owns(owned, item.release_id, item.track_id) and item.id not in gifted:
         return line(LineState.OWNED, "Already in your collection: it will not be charged.")
     if not offer.pay_what_you_want:
         note = ""
@@ -147,8 +152,9 @@ def summarise(
     owned = owned_items(session, user_id, {item.release_id for item in items})
     groups: dict[str, CurrencyGroup] = {}
     ready: dict[int, SaleReadiness] = {}
+    gifted = gifted_item_ids(session, cart)  # bought for someone else: owning it does not matter
     for item in items:
-        line = _line(session, item, owned, ready)
+        line = _line(session, item, owned, ready, gifted)
         groups.setdefault(line.currency, CurrencyGroup(line.currency)).lines.append(line)
     for group in groups.values():
         charged = group.charged

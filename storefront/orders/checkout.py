@@ -23,6 +23,7 @@ from ..jobs.interfaces import JobQueue
 from ..payments.interfaces import CheckoutLine, CheckoutRequest, GatewayError, PaymentGateway
 from .cart import CartSummary
 from .fulfilment import fulfil_free
+from .gifts.service import attach as attach_gifts
 from .models import Order, OrderLine, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class CheckoutService:
             )
         self.session.add(order)
         self.session.flush()
+        attach_gifts(self.session, order, summary.cart)
         if order.free:
             return Started(self._fulfil_free(order), None)
         return Started(order, self._open_session(order))

@@ -28,6 +28,7 @@ from ..web.ratelimit import RateLimiter, in_about, key_part, paused
 from ..web.services import client_ip, find_service
 from .cart import CartError, CartService, CartSummary, summarise
 from .checkout import CheckoutError, CheckoutService, checked_email
+from .gifts.service import gifts_in
 from .models import Order, OrderStatus
 from .pricing import format_amount
 
@@ -85,6 +86,7 @@ def cart() -> ResponseReturnValue:
             summary=summary,
             guest=user is None,
             email=session.get("checkout_email", ""),
+            gifts=gifts_in(get_session(), summary.cart),
             format_price=format_price,
             format_amount=format_amount,
         ),

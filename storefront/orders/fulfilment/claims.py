@@ -23,6 +23,7 @@ from ...accounts.models import User
 from ...db import get_session
 from ...web.access import PUBLIC, access
 from ...web.services import find_service
+from ..gifts.service import gift_line_ids
 from ..models import Entitlement, EntitlementSource, LineStatus, Order, OrderStatus
 
 CLAIM_PURPOSE = "claim-order"
@@ -39,8 +40,9 @@ def grant_entitlements(session: Session, order: Order) -> int:
     if order.buyer_id is None or order.status != OrderStatus.PAID:
         return 0
     added = 0
+    gifts = gift_line_ids(session, order)  # their right goes to whoever claims the gift
     for line in order.lines:
-        if line.status != LineStatus.OPEN:
+        if line.status != LineStatus.OPEN or line.id in gifts:
             continue
         held = session.scalar(
             select(Entitlement.id).where(

@@ -24,6 +24,8 @@ from ...payments.events import EventRoutes
 from ...payments.interfaces import CheckoutOutcome, GatewayError, GatewayEvent
 from .. import ledger
 from ..cart import clear_bought
+from ..gifts.service import queue_gifts
+from ..gifts.service import register_jobs as register_gift_jobs
 from ..hooks import PAY_ORDER
 from ..models import ORDER_MOVES, LedgerKind, Order, OrderStatus
 from ..split import split_charge
@@ -150,6 +152,7 @@ def fulfil_paid(session: Session, order: Order, outcome: CheckoutOutcome, queue:
 def _paid(session: Session, order: Order, queue: JobQueue) -> None:
     session.flush()
     grant_entitlements(session, order)
+    queue_gifts(session, order, queue)
     clear_bought(session, order)
     # The receipt is its own job, after this commit: it reads what was recorded here, and once sent it is
     # marked, so running fulfilment or the receipt again mails nothing twice.
@@ -238,6 +241,7 @@ def _expired(context: JobContext, event: GatewayEvent) -> None:
 def register_jobs(registry: JobRegistry, routes: EventRoutes) -> None:
     registry.add(FULFIL_ORDER, fulfil_job)
     register_receipt_jobs(registry)
+    register_gift_jobs(registry)
     routes.add("checkout.session.completed", _queue_fulfilment)
     routes.add("checkout.session.async_payment_succeeded", _queue_fulfilment)
     routes.add("checkout.session.async_payment_failed", _payment_failed)

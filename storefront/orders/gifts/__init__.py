@@ -1,0 +1,1 @@
+"""Gifts: releases bought for someone else by email, claimed through a link."""
