@@ -187,7 +187,8 @@ def claim(token: str) -> ResponseReturnValue:
         try:
             claimed = service.claim(get_session(), token, user)
         except RuleError as error:
-            return render_template("orders/gift_claim.html", gift=gift, problem=error.message, form=form), 409
+            page = render_template("orders/gift_claim.html", gift=gift, problem=error.message, form=form)
+            return page, 404 if gift is None else 409
         flash(f"“{claimed.line.title}” is in your collection. Download it in any format.", "success")
         return redirect(url_for("library.index"), code=303)
     problem = service.claim_problem(gift, user)
