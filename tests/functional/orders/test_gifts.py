@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from storefront.db import commit
 from storefront.orders.gifts.models import Gift, GiftState
-from storefront.orders.models import Entitlement, EntitlementSource, LineRefund, LineStatus, Order, OrderStatus
+from storefront.orders.models import (
+    Entitlement,
+    EntitlementSource,
+    LineRefund,
+    LineStatus,
+    Order,
+    OrderStatus,
+)
 from tests.factories.accounts import PASSWORD, make_user
 from tests.functional.orders.test_checkout_support import add, fan, on_sale, pay, seller
 from tests.functional.orders.test_refund_support import run_refunds
@@ -139,7 +146,7 @@ def test_resend_makes_a_fresh_link_and_is_limited(app, db, platform, bought):
 
 
 def test_an_unclaimed_gift_is_refunded_and_its_link_dies(app, db, platform, bought):
-    _, web, order, _ = bought
+    _, web, _, _ = bought
     gift = _gift(db)
     link = last_link(app, FRIEND)
     done = web.submit("/gifts", action=f"/gifts/{gift.id}/refund", follow_redirects=True)
@@ -172,7 +179,8 @@ def test_other_people_reach_neither_the_gift_nor_the_cart_line(app, db, platform
     assert add(owner, album).status_code == 303
     item_id = _item_id(owner)
     assert other.get(f"/cart/items/{item_id}/gift").status_code == 404
-    assert other.post(f"/cart/items/{item_id}/gift", {"csrf_token": token, "email": FRIEND}).status_code == 404
+    marked = other.post(f"/cart/items/{item_id}/gift", {"csrf_token": token, "email": FRIEND})
+    assert marked.status_code == 404
     # Guessed links find nothing.
     assert WebClient(app).get("/gift/" + "A" * 43).status_code == 404
 
