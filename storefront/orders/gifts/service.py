@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from ...errors import RuleError
 from ...jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ...jobs.runner import JobContext
 from ...mail.services import MailService, render_outside_request
-from ...releases.models import ReleaseStatus
+from ...releases.models import Release, ReleaseStatus
 from ..models import (
     Cart,
     CartItem,
@@ -44,6 +44,9 @@ from ..models import (
 )
 from ..refunds import RefundError, RefundService
 from .models import CartGift, Gift, GiftState
+
+if TYPE_CHECKING:
+    from ..cart import CartService
 
 # {"order_id": int}: mail the claim links of a paid order's gifts; safe to run again.
 SEND_GIFTS = JobSpec("orders.send_gifts")
@@ -111,6 +114,28 @@ def mark(session: Session, item: CartItem, giver: User, raw_email: str, raw_mess
         gift.recipient_email, gift.message = email, message
     session.flush()
     return gift
+
+
+def give(
+    carts: CartService,
+    release: Release,
+    giver: User,
+    raw_email: str,
+    raw_message: str | None,
+    raw_amount: str | None,
+) -> CartGift:
+    """Put a whole release in the giver's cart as a gift (a line of it already there becomes the gift).
+    Whether the giver owns it does not matter: they are buying it for someone else."""
+    from ..cart import CartError  # the cart asks this module which of its lines are gifts
+
+    checked_recipient(raw_email, giver), checked_message(raw_message)
+    cart = carts.open(user_id=giver.id, token=None)
+    try:
+        carts.add(cart, release, None, raw_amount, user_id=None)
+    except CartError as error:
+        raise RuleError(error.message, "amount" if error.status == 422 else None) from None
+    item = next(i for i in cart.items if i.release_id == release.id and i.track_id is None)
+    return mark(carts.session, item, giver, raw_email, raw_message)
 
 
 def unmark(session: Session, item: CartItem) -> bool:
@@ -261,11 +286,19 @@ def claim(session: Session, token: str, user: User) -> Gift:
 
 # -- the giver -----------------------------------------------------------------------------------------------
 def sent_by(session: Session, giver: User) -> list[Gift]:
-    return list(session.scalars(select(Gift).where(Gift.giver_id == giver.id).order_by(Gift.id.desc())))
+    """The giver's gifts, newest first; those of checkouts that were never paid are left out."""
+    stmt = (
+        select(Gift)
+        .join(OrderLine, OrderLine.id == Gift.order_line_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Gift.giver_id == giver.id, Order.status.not_in((OrderStatus.EXPIRED, OrderStatus.FAILED)))
+        .order_by(Gift.id.desc())
+    )
+    return list(session.scalars(stmt))
 
 
 def resend(session: Session, gift: Gift, mail: MailService, base_url: str) -> None:
-    if gift.state != GiftState.SENT:
+    if gift.state != GiftState.SENT or claim_problem(gift, None) is not None:
         raise RuleError("Only a gift that is waiting to be claimed can be sent again.")
     if gift.times_sent >= MOST_SENDS:
         raise RuleError(

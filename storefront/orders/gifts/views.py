@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, TextAreaField
+from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ...accounts.access import current_user
@@ -20,11 +20,14 @@ from ...db import get_session
 from ...errors import RuleError
 from ...jobs.interfaces import JobQueue
 from ...mail.services import MailService
+from ...releases.identifiers import format_price
+from ...releases.models import Release, ReleaseStatus
 from ...web.access import LOGGED_IN, PUBLIC, Rule, ViewArgs, access
 from ...web.ratelimit import RateLimiter, in_about, key_part, paused
 from ...web.services import client_ip, find_service
 from ..cart import CartService
 from ..models import CartItem
+from ..pricing import offer_for
 from ..refunds import RefundService
 from . import service
 from .models import Gift
@@ -42,6 +45,10 @@ class GiftForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped: FlaskF
         [Length(max=service.MESSAGE_LENGTH)],
         description=f"Up to {service.MESSAGE_LENGTH} characters, sent with the link.",
     )
+
+
+class GiveForm(GiftForm):
+    amount = StringField("Your price", [Length(max=16)])
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -98,6 +105,38 @@ def mark(item: CartItem) -> ResponseReturnValue:
         flash(f"“{item.release.title}” will be sent to {gift.recipient_email} once you have paid.")
         return redirect(url_for("orders.cart"), code=303)
     return render_template("orders/gift_form.html", form=form, item=item)
+
+
+@bp.route("/releases/<int:release_id>/give", methods=["GET", "POST"])
+@access(LOGGED_IN)
+def give(release_id: int) -> ResponseReturnValue:
+    """A release put in the cart as a gift straight from its page, whether or not the giver owns it."""
+    release = get_session().get(Release, release_id)
+    if release is None or release.status != ReleaseStatus.APPROVED:
+        abort(404)
+    offer = offer_for(get_session(), release, None)
+    form = GiveForm()
+
+    def page(status: int = 200) -> ResponseReturnValue:
+        return render_template(
+            "orders/gift_form.html", form=form, release=release, offer=offer, format_price=format_price
+        ), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(422)
+    amount = (form.amount.data or None) if offer.pay_what_you_want else None
+    try:
+        gift = service.give(
+            find_service(CartService), release, _user(), form.email.data or "", form.message.data, amount
+        )
+    except RuleError as error:
+        field = getattr(form, error.field, None) if error.field else None
+        (field.errors if field is not None else form.form_errors).append(error.message)
+        return page(422)
+    flash(f"“{release.title}” is in your cart as a gift for {gift.recipient_email}, sent once you have paid.")
+    return redirect(url_for("orders.cart"), code=303)
 
 
 @bp.post("/cart/items/<int:item_id>/not-a-gift")

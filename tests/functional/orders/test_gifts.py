@@ -20,7 +20,7 @@ from storefront.orders.models import (
     OrderStatus,
 )
 from tests.factories.accounts import PASSWORD, make_user
-from tests.functional.orders.test_checkout_support import add, fan, on_sale, pay, seller
+from tests.functional.orders.test_checkout_support import add, fan, on_sale, page_of, pay, seller
 from tests.functional.orders.test_refund_support import run_refunds
 from tests.functional.payments.selling import press
 from tests.helpers import WebClient, fresh, last_link, mail_to, text_of
@@ -215,3 +215,29 @@ def _buy_as_gift_marked(web: WebClient, item_id: int) -> Order:
     started = pay(web, "USD")
     press(web, started.headers["Location"].rsplit("/", 1)[-1], "pay", "succeeds")
     return fresh_order(web)
+
+
+def test_a_fan_gives_a_release_they_own_from_its_page(app, db, platform):
+    artist = seller(db, platform, "Quiet Harbour")
+    album = on_sale(db, artist, title="Low Tide", price=600)
+    giver, web = fan(app, db, platform, "Giver")
+    assert add(web, album).status_code == 303
+    started = pay(web, "USD")
+    press(web, started.headers["Location"].rsplit("/", 1)[-1], "pay", "succeeds")
+    assert "In your collection" in text_of(web.get(page_of(album)))
+
+    form = f"/releases/{album.id}/give"
+    assert "Give it as a gift" in text_of(web.get(page_of(album)))
+    refused = web.submit(form, {"email": "nobody", "message": ""})
+    assert refused.status_code == 422 and "valid email address" in text_of(refused)
+    assert web.submit(form, {"email": FRIEND, "message": "For the road"}).status_code == 303
+    cart = text_of(web.get("/cart"))
+    assert "Low Tide" in cart and FRIEND in cart and "owned" not in cart
+    started = pay(web, "USD")
+    press(web, started.headers["Location"].rsplit("/", 1)[-1], "pay", "succeeds")
+    friend = _friend(app, db, platform)
+    assert friend.submit(last_link(app, FRIEND)).status_code == 303
+    holders = {(e.user_id, e.source) for e in fresh(db).scalars(select(Entitlement))}
+    assert len(holders) == 2 and (giver.id, EntitlementSource.PURCHASE) in holders
+    # A release that is not on sale has no gift page.
+    assert web.get("/releases/999999/give").status_code == 404
