@@ -241,3 +241,31 @@ def test_a_fan_gives_a_release_they_own_from_its_page(app, db, platform):
     assert len(holders) == 2 and (giver.id, EntitlementSource.PURCHASE) in holders
     # A release that is not on sale has no gift page.
     assert web.get("/releases/999999/give").status_code == 404
+
+
+def test_a_takedown_refunds_the_givers_and_ends_claimed_and_unclaimed_gifts(app, db, platform, bought):
+    _, _, _, album = bought
+    claimed_link = last_link(app, FRIEND)
+    friend = _friend(app, db, platform)
+    assert friend.submit(claimed_link).status_code == 303
+    _, second_giver = fan(app, db, platform, "Second giver")
+    _buy_as_gift(second_giver, album, "later@example.com")
+    waiting_link = last_link(app, "later@example.com")
+
+    curator = WebClient(app)
+    curator.login(make_user(db, platform, email="curator@example.com", admin=True).email, PASSWORD)
+    page = f"/review/releases/{album.id}"
+    taken = curator.submit(
+        page, {"reason": "generative_ai", "message": "A voice model."}, action=f"{page}/takedown"
+    )
+    assert taken.status_code == 302
+
+    fresh(db)
+    gifts = {gift.recipient_email: gift for gift in db.scalars(select(Gift))}
+    assert gifts["later@example.com"].state == GiftState.WITHDRAWN
+    [right] = db.scalars(select(Entitlement)).all()
+    assert right.revoked_at is not None  # the recipient's copy ends with the release
+    assert any("gift" in m.text_body for m in mail_to(app, FRIEND) if m.kind == "takedown_notice")
+    refunded = {refund.order_line_id for refund in db.scalars(select(LineRefund))}
+    assert refunded == {gift.order_line_id for gift in gifts.values()}  # both givers get their money back
+    assert WebClient(app).get(waiting_link).status_code == 404
