@@ -128,7 +128,9 @@ def give(
     Whether the giver owns it does not matter: they are buying it for someone else."""
     from ..cart import CartError  # the cart asks this module which of its lines are gifts
 
-    checked_recipient(raw_email, giver), checked_message(raw_message)
+    # Refuse a bad address or message before anything goes into the cart.
+    checked_recipient(raw_email, giver)
+    checked_message(raw_message)
     cart = carts.open(user_id=giver.id, token=None)
     try:
         carts.add(cart, release, None, raw_amount, user_id=None)
