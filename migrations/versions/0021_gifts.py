@@ -1,6 +1,6 @@
 """gifts: cart lines bought for someone else, and the gifts of paid order lines with their claim links
 
-Revision ID: 0023
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-03 15:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import storefront.db
 
-revision = "0023"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
