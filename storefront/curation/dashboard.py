@@ -11,8 +11,10 @@ from ..accounts.access import current_user
 from ..accounts.models import Artist, ArtistMember
 from ..db import get_session
 from ..releases.models import Release, ReleaseStatus
+from ..studio.figures import figures
 from ..web.access import LOGGED_IN, access
 from ..web.services import find_service
+from .models import Decision, ReviewDecision
 from .services import CurationService
 
 bp = Blueprint("dashboard", __name__)
@@ -24,6 +26,11 @@ _NEXT = {
     ReleaseStatus.REJECTED: "Not accepted: read the curator's reason; you may appeal once within 30 days.",
     ReleaseStatus.TAKEN_DOWN: "Taken down: read the curator's reason; you may appeal once within 30 days.",
 }
+
+
+# The curators' latest words shown, across all of a person's artists: enough to act on, bounded.
+MESSAGES_SHOWN = 10
+_TO_ACT_ON = (Decision.REQUEST_CHANGES, Decision.REJECT, Decision.TAKE_DOWN)
 
 
 @dataclass(frozen=True)
@@ -68,4 +75,23 @@ def index() -> str:
         )
     )
     rows = {a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id] for a in artists}
-    return render_template("dashboard/index.html", artists=artists, rows=rows)
+    ids = [a.id for a in artists]
+    messages = list(
+        session.execute(
+            select(ReviewDecision, Release)
+            .join(Release, Release.id == ReviewDecision.release_id)
+            .where(
+                Release.artist_id.in_(ids),
+                (ReviewDecision.message != "") | ReviewDecision.decision.in_(_TO_ACT_ON),
+            )
+            .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
+            .limit(MESSAGES_SHOWN)
+        ).tuples()
+    )
+    return render_template(
+        "dashboard/index.html",
+        artists=artists,
+        rows=rows,
+        figures=figures(session, ids),
+        messages={a.id: [(d, r) for d, r in messages if r.artist_id == a.id] for a in artists},
+    )
