@@ -86,7 +86,7 @@ def index() -> str:
             )
             .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
             .limit(MESSAGES_SHOWN)
-        ).tuples()
+        )
     )
     return render_template(
         "dashboard/index.html",

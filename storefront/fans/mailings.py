@@ -147,7 +147,7 @@ class MailingService:
             .order_by(ArtistMailing.created_at.desc(), ArtistMailing.id.desc())
             .limit(limit)
         )
-        return [(mailing, int(count)) for mailing, count in rows.tuples()]
+        return [(mailing, int(count)) for mailing, count in rows]
 
 
 def _batch(session: Session, mailing: ArtistMailing, after_id: int) -> list[User]:
