@@ -34,7 +34,9 @@ def _on_sale(db, release: Release) -> Release:
     return release
 
 
-def _sold(db, release: Release, when, amount: int, currency: str = "USD", *, status=OrderStatus.PAID) -> Order:
+def _sold(
+    db, release: Release, when, amount: int, currency: str = "USD", *, status=OrderStatus.PAID
+) -> Order:
     reference = "ord_" + secrets.token_urlsafe(8)
     order = Order(
         reference=reference,
