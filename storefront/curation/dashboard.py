@@ -1,4 +1,5 @@
-"""The artist's dashboard: every release of the artists they belong to, its state and what it needs next."""
+"""The artist's dashboard: every release of the artists they belong to, its state and what it needs next,
+this month's sales and plays, where payouts stand, and the curators' latest messages."""
 
 from __future__ import annotations
 

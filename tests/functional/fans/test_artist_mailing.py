@@ -214,3 +214,16 @@ def test_the_job_resumes_after_a_crash_and_run_again_mails_nobody_twice(make_app
         assert len(_messages(waiting, f"{name}@example.com")) == 1
     assert fresh(db).scalar(select(func.count(MailingDelivery.id))) == 4
     db.close()
+
+
+def test_a_fan_turns_artists_messages_off_and_on_in_the_mail_settings(app, db, platform) -> None:
+    fan = make_user(db, platform, email="fan@example.com")
+    web = _signed_in(app, fan)
+    page = text_of(web.get("/settings/mail"))
+    assert "Let artists I follow or bought from write to me" in page
+    assert web.submit("/settings/mail", {"new_releases": "y"}).status_code == 303
+    preference = fresh(db).get(FanMailPreference, fan.id)
+    assert preference.new_releases is True and preference.artist_messages is False
+    assert web.submit("/settings/mail", {"artist_messages": "y"}).status_code == 303
+    preference = fresh(db).get(FanMailPreference, fan.id)
+    assert preference.new_releases is False and preference.artist_messages is True

@@ -71,9 +71,13 @@ def test_an_artist_lands_on_the_dashboard_and_a_fan_where_they_always_did(app, d
     commit(db)
     fan = make_user(db, platform, email="fan@example.com")
 
+    pages = {}
     for user in (owner, band_member):
-        landed = WebClient(app).login(user.email, PASSWORD)
-        assert landed.headers["Location"].endswith("/dashboard")
+        web = WebClient(app)
+        assert web.login(user.email, PASSWORD).headers["Location"].endswith("/dashboard")
+        pages[user.email] = text_of(web.get("/dashboard"))
+    # Writing to fans is for owners; a member is not offered it.
+    assert "Write to fans" in pages[owner.email] and "Write to fans" not in pages[band_member.email]
     assert not WebClient(app).login(fan.email, PASSWORD).headers["Location"].endswith("/dashboard")
 
 
