@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..accounts.access import current_user
 from ..accounts.models import Artist, ArtistMember
@@ -29,8 +30,8 @@ _NEXT = {
 }
 
 
-# The curators' latest words shown, across all of a person's artists: enough to act on, bounded.
-MESSAGES_SHOWN = 10
+# The curators' latest words shown for each artist: enough to act on, bounded.
+MESSAGES_SHOWN = 5
 _TO_ACT_ON = (Decision.REQUEST_CHANGES, Decision.REJECT, Decision.TAKE_DOWN)
 
 
@@ -52,6 +53,38 @@ def _next_steps(release: Release) -> list[str]:
         else []
     )
     return lead + problems[:3] + ([f"… and {len(problems) - 3} more."] if len(problems) > 3 else [])
+
+
+def _curator_messages(session: Session, ids: list[int]) -> dict[int, list[tuple[ReviewDecision, Release]]]:
+    """Each artist's latest decisions that carry words or ask for something, in one query."""
+    ranked = (
+        select(
+            ReviewDecision.id,
+            func.row_number()
+            .over(
+                partition_by=Release.artist_id,
+                order_by=(ReviewDecision.created_at.desc(), ReviewDecision.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Release, Release.id == ReviewDecision.release_id)
+        .where(
+            Release.artist_id.in_(ids),
+            (ReviewDecision.message != "") | ReviewDecision.decision.in_(_TO_ACT_ON),
+        )
+        .subquery()
+    )
+    found: dict[int, list[tuple[ReviewDecision, Release]]] = {artist_id: [] for artist_id in ids}
+    rows = session.execute(
+        select(ReviewDecision, Release)
+        .join(ranked, ranked.c.id == ReviewDecision.id)
+        .join(Release, Release.id == ReviewDecision.release_id)
+        .where(ranked.c.rank <= MESSAGES_SHOWN)
+        .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
+    )
+    for decision, release in rows:
+        found[release.artist_id].append((decision, release))
+    return found
 
 
 @bp.get("/dashboard")
@@ -77,22 +110,10 @@ def index() -> str:
     )
     rows = {a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id] for a in artists}
     ids = [a.id for a in artists]
-    messages = list(
-        session.execute(
-            select(ReviewDecision, Release)
-            .join(Release, Release.id == ReviewDecision.release_id)
-            .where(
-                Release.artist_id.in_(ids),
-                (ReviewDecision.message != "") | ReviewDecision.decision.in_(_TO_ACT_ON),
-            )
-            .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
-            .limit(MESSAGES_SHOWN)
-        )
-    )
     return render_template(
         "dashboard/index.html",
         artists=artists,
         rows=rows,
         figures=figures(session, ids),
-        messages={a.id: [(d, r) for d, r in messages if r.artist_id == a.id] for a in artists},
+        messages=_curator_messages(session, ids),
     )

@@ -19,6 +19,7 @@ from storefront.studio.figures import month_start
 from storefront.studio.models import TrackPlayDay
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.factories.releases import make_release
+from tests.functional.catalog.test_release_page_support import counting_queries
 from tests.helpers import WebClient, fresh, text_of
 
 
@@ -187,3 +188,43 @@ def test_the_dashboard_shows_only_the_artists_one_belongs_to(app, db, platform) 
     commit(db)
     page = text_of(_signed_in(app, stranger).get("/dashboard"))
     assert "Private words." not in page and "Ana Ruiz" not in page
+
+
+def test_each_artist_shows_its_latest_curator_messages_and_the_queries_do_not_grow_with_releases(
+    app, db, platform
+) -> None:
+    owner = make_user(db, platform)
+    busy = make_artist(db, owner, name="Busy Band", slug="busy-band")
+    quiet = make_artist(db, owner, name="Quiet Duo", slug="quiet-duo")
+    base = utcnow() - timedelta(days=1)
+    for n in range(7):
+        release = make_release(db, busy, title=f"Busy {n}")
+        db.add(
+            ReviewDecision(
+                release_id=release.id,
+                decision=Decision.REJECT,
+                message=f"Note number {n}.",
+                created_at=base + timedelta(minutes=n),
+            )
+        )
+    db.add(
+        ReviewDecision(release_id=make_release(db, quiet).id, decision=Decision.APPROVE, message="Lovely.")
+    )
+    commit(db)
+    web = _signed_in(app, owner)
+    page = text_of(web.get("/dashboard"))
+    assert all(f"Note number {n}." in page for n in range(2, 7))
+    assert "Note number 0." not in page and "Note number 1." not in page
+    assert "Lovely." in page  # the busy artist's messages do not crowd out the other's
+
+    def queries() -> int:
+        with counting_queries(platform.database.engine) as statements:
+            assert web.get("/dashboard").status_code == 200
+        return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+    for release in fresh(db).scalars(select(Release)).all():
+        _on_sale(db, release)  # settled releases: what each needs next is known without asking
+    before = queries()
+    for n in range(5):
+        _sold(db, _on_sale(db, make_release(db, quiet, title=f"More {n}", tracks=2)), utcnow(), 500)
+    assert queries() == before
