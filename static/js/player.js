@@ -8,7 +8,8 @@ const audio = new Audio(), ms = navigator.mediaSession || {};
 const aria = (el, name, value) => el.setAttribute("aria-" + name, value);
 const clock = (s) => ((s / 60) | 0) + ":" + String(s % 60 | 0).padStart(2, "0");
 let at = 0, wave;
-// A play is counted once a track has been heard for this long; the count keeps nothing about the listener.
+// A play is counted once a track has been heard for this long (or half of a shorter one); the count keeps
+// nothing about the listener.
 const HEARD = 20;
 let heard = 0, last = 0;
 
@@ -86,7 +87,8 @@ if (rows.length) {
     if (audio.currentTime) memo("at:" + id(), audio.currentTime.toFixed(1));
     const step = audio.currentTime - last;
     last = audio.currentTime;
-    if (step > 0 && step < 2 && heard < HEARD && (heard += step) >= HEARD && data.plays && navigator.sendBeacon) {
+    const enough = Math.min(HEARD, length() / 2 || HEARD);
+    if (step > 0 && step < 2 && heard < enough && (heard += step) >= enough && data.plays && navigator.sendBeacon) {
       navigator.sendBeacon(data.plays.replace("ID", id()));
     }
     progress();
