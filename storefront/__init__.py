@@ -152,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from .curation.dashboard import bp as dashboard_bp
     from .curation.views import bp as curation_bp
     from .fans.code_views import bp as codes_bp
+    from .fans.mailing_views import bp as mailings_bp
     from .fans.views import bp as fans_bp
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from .releases.uploads.views import bp as uploads_bp
     from .releases.views import bp as releases_bp
     from .search.views import bp as search_bp
+    from .studio.plays import bp as plays_bp
     from .tdm.views import bp as tdm_bp
 
     for bp in (
@@ -198,6 +200,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(embeds_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(fans_bp)
+    app.register_blueprint(mailings_bp)
+    app.register_blueprint(plays_bp)
     app.register_blueprint(codes_bp)
     app.register_blueprint(sandbox_bp)
     # Stripe proves a webhook by its signature; it has no cookie or form token to send.

@@ -24,6 +24,7 @@ from .releases.models import Contributor, Release, Track, Upload
 from .screening.copies.models import CopyIndexEntry
 from .screening.models import Fingerprint, ScreeningResult
 from .search import models as search_models
+from .studio import models as studio_models
 
 metadata = Base.metadata
 
@@ -54,4 +55,5 @@ __all__ = [
     "payout_models",
     "provenance_models",
     "search_models",
+    "studio_models",
 ]

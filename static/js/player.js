@@ -8,6 +8,10 @@ const audio = new Audio(), ms = navigator.mediaSession || {};
 const aria = (el, name, value) => el.setAttribute("aria-" + name, value);
 const clock = (s) => ((s / 60) | 0) + ":" + String(s % 60 | 0).padStart(2, "0");
 let at = 0, wave;
+// A play is counted once a track has been heard for this long (or half of a shorter one); the count keeps
+// nothing about the listener.
+const HEARD = 20;
+let heard = 0, last = 0;
 
 function memo(key, value) {
   try {
@@ -63,6 +67,7 @@ if (rows.length) {
     prev.disabled = !i;
     next.disabled = !rows[i + 1];
     wave = null;
+    heard = last = 0;
     progress();
     fetch(data.analysis.replace("ID", id())).then((r) => r.ok && r.json())
       .then((found) => { if (found && at === i) { wave = found; progress(); } }).catch(() => {});
@@ -78,7 +83,16 @@ if (rows.length) {
   }
   audio.onplay = audio.onpause = state;
   audio.ondurationchange = progress;
-  audio.ontimeupdate = () => { if (audio.currentTime) memo("at:" + id(), audio.currentTime.toFixed(1)); progress(); };
+  audio.ontimeupdate = () => {
+    if (audio.currentTime) memo("at:" + id(), audio.currentTime.toFixed(1));
+    const step = audio.currentTime - last;
+    last = audio.currentTime;
+    const enough = Math.min(HEARD, length() / 2 || HEARD);
+    if (step > 0 && step < 2 && heard < enough && (heard += step) >= enough && data.plays && navigator.sendBeacon) {
+      navigator.sendBeacon(data.plays.replace("ID", id()));
+    }
+    progress();
+  };
   audio.onended = () => { memo("at:" + id(), null); go(at + 1); };
   audio.onerror = () => { time.textContent = "This preview cannot be played now."; };
   audio.preload = "none";

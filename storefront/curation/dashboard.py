@@ -1,18 +1,22 @@
-"""The artist's dashboard: every release of the artists they belong to, its state and what it needs next."""
+"""The artist's dashboard: every release of the artists they belong to, its state and what it needs next,
+this month's sales and plays, where payouts stand, and the curators' latest messages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..accounts.access import current_user
 from ..accounts.models import Artist, ArtistMember
 from ..db import get_session
 from ..releases.models import Release, ReleaseStatus
+from ..studio.figures import figures
 from ..web.access import LOGGED_IN, access
 from ..web.services import find_service
+from .models import Decision, ReviewDecision
 from .services import CurationService
 
 bp = Blueprint("dashboard", __name__)
@@ -24,6 +28,11 @@ _NEXT = {
     ReleaseStatus.REJECTED: "Not accepted: read the curator's reason; you may appeal once within 30 days.",
     ReleaseStatus.TAKEN_DOWN: "Taken down: read the curator's reason; you may appeal once within 30 days.",
 }
+
+
+# The curators' latest words shown for each artist: enough to act on, bounded.
+MESSAGES_SHOWN = 5
+_TO_ACT_ON = (Decision.REQUEST_CHANGES, Decision.REJECT, Decision.TAKE_DOWN)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,38 @@ def _next_steps(release: Release) -> list[str]:
         else []
     )
     return lead + problems[:3] + ([f"… and {len(problems) - 3} more."] if len(problems) > 3 else [])
+
+
+def _curator_messages(session: Session, ids: list[int]) -> dict[int, list[tuple[ReviewDecision, Release]]]:
+    """Each artist's latest decisions that carry words or ask for something, in one query."""
+    ranked = (
+        select(
+            ReviewDecision.id,
+            func.row_number()
+            .over(
+                partition_by=Release.artist_id,
+                order_by=(ReviewDecision.created_at.desc(), ReviewDecision.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Release, Release.id == ReviewDecision.release_id)
+        .where(
+            Release.artist_id.in_(ids),
+            (ReviewDecision.message != "") | ReviewDecision.decision.in_(_TO_ACT_ON),
+        )
+        .subquery()
+    )
+    found: dict[int, list[tuple[ReviewDecision, Release]]] = {artist_id: [] for artist_id in ids}
+    rows = session.execute(
+        select(ReviewDecision, Release)
+        .join(ranked, ranked.c.id == ReviewDecision.id)
+        .join(Release, Release.id == ReviewDecision.release_id)
+        .where(ranked.c.rank <= MESSAGES_SHOWN)
+        .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
+    )
+    for decision, release in rows:
+        found[release.artist_id].append((decision, release))
+    return found
 
 
 @bp.get("/dashboard")
@@ -68,4 +109,11 @@ def index() -> str:
         )
     )
     rows = {a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id] for a in artists}
-    return render_template("dashboard/index.html", artists=artists, rows=rows)
+    ids = [a.id for a in artists]
+    return render_template(
+        "dashboard/index.html",
+        artists=artists,
+        rows=rows,
+        figures=figures(session, ids),
+        messages=_curator_messages(session, ids),
+    )

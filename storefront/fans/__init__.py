@@ -26,8 +26,10 @@ def register_services(registry: ServiceRegistry) -> None:
 
 def register_jobs(registry: JobRegistry) -> None:
     from .announcements import register_jobs as register_announcements
+    from .mailings import register_jobs as register_mailings
 
     register_announcements(registry)
+    register_mailings(registry)
 
 
 def _codes_panel(release: Release) -> dict[str, Any]:

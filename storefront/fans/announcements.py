@@ -47,11 +47,11 @@ def announce(queue: JobQueue, release: Release) -> None:
     queue.enqueue(ANNOUNCE_JOB, {"release_id": release.id}, dedupe_key=f"announce:{release.id}")
 
 
-def unsubscribe_token(tokens: Tokens, user_id: int) -> str:
-    return tokens.make(UNSUBSCRIBE_PURPOSE, {"user": user_id, "list": NEW_RELEASES})
+def unsubscribe_token(tokens: Tokens, user_id: int, list_name: str = NEW_RELEASES) -> str:
+    return tokens.make(UNSUBSCRIBE_PURPOSE, {"user": user_id, "list": list_name})
 
 
-def read_unsubscribe_token(tokens: Tokens, token: str) -> int:
+def read_unsubscribe_token(tokens: Tokens, token: str, list_name: str = NEW_RELEASES) -> int:
     """The account the link was made for; `UnsubscribeInvalid` for a tampered, cut or expired link."""
     if len(token) > 400:
         raise UnsubscribeInvalid("This unsubscribe link is not valid. Check that you copied all of it.")
@@ -62,7 +62,7 @@ def read_unsubscribe_token(tokens: Tokens, token: str) -> int:
             str(error) + " You can change your mail settings after logging in."
         ) from None
     user_id = data.get("user")
-    if data.get("list") != NEW_RELEASES or not isinstance(user_id, int):
+    if data.get("list") != list_name or not isinstance(user_id, int):
         raise UnsubscribeInvalid("This unsubscribe link is not valid.")
     return user_id
 

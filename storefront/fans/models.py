@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, delete, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, delete, event, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
@@ -93,6 +93,8 @@ class FanMailPreference(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     new_releases: Mapped[bool] = mapped_column(default=True)
+    # Messages an artist writes to its followers and buyers; on by default, like new-release mail.
+    artist_messages: Mapped[bool] = mapped_column(default=True, server_default=true())
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -104,6 +106,35 @@ class ReleaseAnnouncement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArtistMailing(Base):
+    """A message an artist's owner wrote to its fans; the job mails it and sets `finished_at`."""
+
+    __tablename__ = "artist_mailings"
+    __table_args__ = (Index("ix_artist_mailings_artist_created", "artist_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    artist: Mapped[Artist] = relationship()
+
+
+class MailingDelivery(Base):
+    """One fan mailed one mailing: written with the message, so a job run again skips them."""
+
+    __tablename__ = "artist_mailing_deliveries"
+    __table_args__ = (UniqueConstraint("mailing_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(ForeignKey("artist_mailings.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 

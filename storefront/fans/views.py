@@ -27,6 +27,7 @@ from ..web.caching import guest_form
 from ..web.services import find_service
 from .announcements import UnsubscribeInvalid, read_unsubscribe_token
 from .follows import FanError, FanService
+from .mailings import MailingService
 
 bp = Blueprint("fans", __name__)
 
@@ -148,6 +149,10 @@ class MailSettingsForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF is untyped
         "Mail me when an artist or label I follow releases something new",
         description="One message per release. Every message has a link to stop them.",
     )
+    artist_messages = BooleanField(
+        "Let artists I follow or bought from write to me",
+        description="At most one message a day from each artist. Every message has a link to stop them.",
+    )
 
 
 @bp.route("/settings/mail", methods=["GET", "POST"])
@@ -159,10 +164,12 @@ def mail_settings() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate():
             service.set_new_releases(me.id, bool(form.new_releases.data))
+            MailingService(get_session()).set_artist_messages(me.id, bool(form.artist_messages.data))
             flash("Your mail settings are saved.", "success")
             return redirect(url_for("fans.mail_settings"), code=303)
         return render_template("fans/mail_settings.html", form=form), 422
     form.new_releases.data = service.wants_new_releases(me)
+    form.artist_messages.data = MailingService(get_session()).wants_artist_messages(me.id)
     return render_template("fans/mail_settings.html", form=form)
 
 

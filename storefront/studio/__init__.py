@@ -1,0 +1,1 @@
+"""The artist's studio figures: plays counted per track per day, and this month's sales, plays and payouts."""
