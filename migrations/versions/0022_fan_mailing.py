@@ -1,8 +1,8 @@
 """artists' dashboard and fan mailing: plays per track per day, artists' messages to fans and their
 deliveries, and the fans' choice of artists' messages
 
-Revision ID: 0024
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-03 15:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storefront.db
 
-revision = "0024"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
