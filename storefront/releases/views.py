@@ -333,10 +333,10 @@ def first_window(release: Release) -> ViewResult:
         try:
             until = date.fromisoformat(typed) if typed else None
         except ValueError:
-            flash("Give the window's last day as a date, like 2027-03-31.", "error")
+            flash("Give the last day of the window as a date, like 2027-03-31.", "error")
             return _back(release, "#first-window")
         if until is None:
-            flash("Choose the window's last day, or end the window.", "error")
+            flash("Choose the last day of the window, or end the window.", "error")
             return _back(release, "#first-window")
     try:
         windows.set_first_window(get_session(), release, actor(), until, on=windows.today())

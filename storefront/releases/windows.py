@@ -62,7 +62,7 @@ def set_first_window(
     a year of it."""
     if until is not None:
         if until <= on:
-            raise ReleaseError("The window's last day must be in the future.", "until")
+            raise ReleaseError("The last day of the window must be in the future.", "until")
         if until > on + timedelta(days=LONGEST_WINDOW_DAYS):
             raise ReleaseError(
                 f"A window can last at most {LONGEST_WINDOW_DAYS} days: choose a day before "
