@@ -56,7 +56,7 @@ def _long(day: str) -> str:
 
 
 def test_an_artist_opens_a_window_and_every_public_place_says_so(app, db, platform, clock, world):
-    owner, artist, release, web = world
+    _, artist, release, web = world
     fan = make_user(db, platform, name="Fan")
     db.add(Follow(user_id=fan.id, artist_id=artist.id))
     commit(db)
@@ -79,9 +79,9 @@ def test_an_artist_opens_a_window_and_every_public_place_says_so(app, db, platfo
     assert _long(until) in text_of(fans_web.get("/feed"))
 
 
-def test_the_shelf_and_badge_go_when_the_window_ends_even_from_the_page_cache(app, db, platform, clock, world):
+def test_the_shelf_and_badge_go_when_the_window_ends_even_from_the_cache(app, db, platform, clock, world):
     _, _, release, web = world
-    other = public_release(db, make_artist(db, make_user(db, platform)), title="Ordinary Record")
+    public_release(db, make_artist(db, make_user(db, platform)), title="Ordinary Record")
     newer = public_release(db, make_artist(db, make_user(db, platform)), title="Later Window")
     assert _set(web, release, _until(clock, 3)).status_code == 302
     fresh(db).get(Release, newer.id).first_window_until = clock.now.date() + timedelta(days=30)
