@@ -45,6 +45,15 @@ def set_public(session: Session, user: User, public: bool) -> CollectionSharing:
     return sharing
 
 
+def _viewer_sharing() -> CollectionSharing | None:
+    """For the collection page (orders/library.py): the signed-in fan's choice, None while never made."""
+    user = current_user()
+    return sharing_of(get_session(), user) if user is not None else None
+
+
+bp.add_app_template_global(_viewer_sharing, "collection_sharing")
+
+
 def shown(session: Session, slug: str) -> User | None:
     """The owner of a public collection at `slug`, if the collection is public and the account is active."""
     if not slug or len(slug) > 32:

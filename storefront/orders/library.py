@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 from ..accounts.access import current_user
 from ..accounts.models import User
 from ..db import get_session
-from ..fans.models import CollectionSharing
 from ..releases.identifiers import format_price
 from ..releases.models import Release, ReleaseStatus, Track
 from ..web.access import LOGGED_IN, access
@@ -99,7 +98,6 @@ def index() -> str:
         items=matching(items, query),
         query=query,
         total=len(items),
-        sharing=session.get(CollectionSharing, user.id),
         orders=purchases(session, user),
         format_price=format_price,
     )
