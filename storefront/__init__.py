@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from .curation.views import bp as curation_bp
     from .fans.code_views import bp as codes_bp
     from .fans.mailing_views import bp as mailings_bp
+    from .fans.showcase import bp as showcase_bp
     from .fans.views import bp as fans_bp
     from .health.views import bp as health_bp
     from .media.views import bp as media_bp
@@ -203,6 +204,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailings_bp)
     app.register_blueprint(plays_bp)
     app.register_blueprint(codes_bp)
+    app.register_blueprint(showcase_bp)
     app.register_blueprint(sandbox_bp)
     # Stripe proves a webhook by its signature; it has no cookie or form token to send.
     csrf.exempt(webhooks_bp)

@@ -24,6 +24,7 @@ from ..accounts.models import Label, MemberRole, User
 from ..config import Settings
 from ..db import get_session
 from ..mail.services import MailService
+from ..releases import windows
 from ..releases.access import ARTIST_RELEASE
 from ..releases.models import Release, ReleaseStatus
 from ..web.access import PUBLIC, access
@@ -284,6 +285,9 @@ def certificate_json(release_id: int) -> Response:
         # Signed, so a copy of the certificate can be shown to be withdrawn by anyone who fetches this.
         withdrawn = {"release_id": release.id, "status": "withdrawn"}
         return _public_json(withdrawn | {"status_statement": certificate["status_statement"]}, status=410)
+    # A listing fact, not signed: the artist may end or move the window at any time.
+    until = windows.open_until(release, windows.today())
+    certificate["first_window"] = {"sold_here_first_until": until.isoformat()} if until is not None else None
     certificate["links"] = {
         "certificate": external_url("provenance.certificate_json", release_id=release.id),
         "page": external_url("provenance.certificate_page", release_id=release.id),

@@ -7,10 +7,22 @@ for an unloaded relationship fails in the tests instead of querying once per car
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, Select, Subquery, and_, cast, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    cast,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload
 
 from ..accounts.models import Artist, Label, RosterLink, RosterStatus
@@ -20,6 +32,8 @@ from .models import STAFF_PICKS, CatalogTally, CollectionItem, CuratedCollection
 
 NEW_RELEASES = 24
 NEW_ARTISTS = 12
+# The home page's shelf of releases sold here first while their window is open.
+HERE_FIRST = 12
 HOME_COLLECTIONS = 6
 EXPLORE = 20
 # An artist's page lists this many releases at most, newest first; the rest are in the listings.
@@ -62,15 +76,26 @@ class LabelProfile:
 
 
 @cache
-def _new_releases(limit: int) -> Select[Release, bool]:
-    # Built once: the statement never changes, only its rows do.
-    stmt = select(Release, has_cover()).where(public())
-    stmt = stmt.order_by(Release.approved_at.desc(), Release.id.desc()).limit(limit)
-    return stmt.options(*card_options())
+def _home_releases() -> Select[Release, bool, bool, bool]:
+    """The newest releases and those sold here first on `today` (a bound date), in one statement."""
+    newest = select(Release.id).where(public()).order_by(Release.approved_at.desc(), Release.id.desc())
+    windowed = newest.where(Release.first_window_until >= bindparam("today"))
+    is_new = Release.id.in_(newest.limit(NEW_RELEASES).scalar_subquery())
+    is_first = Release.id.in_(windowed.limit(HERE_FIRST).scalar_subquery())
+    stmt = select(Release, has_cover(), is_new, is_first).where(or_(is_new, is_first))
+    return stmt.order_by(Release.approved_at.desc(), Release.id.desc()).options(*card_options())
 
 
-def new_releases(session: Session, limit: int = NEW_RELEASES) -> list[Card]:
-    return [Card(release, bool(cover)) for release, cover in session.execute(_new_releases(limit))]
+def home_releases(session: Session, today: date) -> tuple[list[Card], list[Card]]:
+    """The home page's new releases, and its shelf of releases sold here first, both newest first."""
+    newest: list[Card] = []
+    here_first: list[Card] = []
+    for release, cover, is_new, is_first in session.execute(_home_releases(), {"today": today}):
+        if is_new:
+            newest.append(Card(release, bool(cover)))
+        if is_first:
+            here_first.append(Card(release, bool(cover)))
+    return newest, here_first
 
 
 def new_artists(session: Session, limit: int = NEW_ARTISTS) -> list[Artist]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..accounts.access import current_user
 from ..accounts.models import Artist, Label
 from ..db import get_session
+from ..releases import windows
 from ..releases.models import Release, ReleaseStatus
 from ..storage.interfaces import ObjectStorage
 from ..web.access import PUBLIC, access
@@ -31,9 +32,11 @@ bp.register_blueprint(curating_bp)
 def home() -> str:
     session = get_session()
     picks, collections = queries.home_shelves(session)
+    releases, here_first = queries.home_releases(session, windows.today())
     return render_template(
         "catalog/home.html",
-        releases=queries.new_releases(session),
+        releases=releases,
+        here_first=here_first,
         picks=picks,
         collections=collections,
         explore=queries.explore(session),

@@ -96,6 +96,19 @@ class FanService:
         column = Follow.artist_id if isinstance(subject, Artist) else Follow.label_id
         self.session.execute(delete(Follow).where(Follow.user_id == user.id, column == subject.id))
 
+    def wishes(self, user: User, release_id: int) -> bool:
+        found = select(WishlistItem.id).where(
+            WishlistItem.user_id == user.id, WishlistItem.release_id == release_id
+        )
+        return self.session.scalar(found) is not None
+
+    def follows(self, user: User, subject: Artist | Label) -> bool:
+        column = Follow.artist_id if isinstance(subject, Artist) else Follow.label_id
+        return (
+            self.session.scalar(select(Follow.id).where(Follow.user_id == user.id, column == subject.id))
+            is not None
+        )
+
     def following(self, user: User) -> list[Follow]:
         return list(
             self.session.scalars(

@@ -149,3 +149,18 @@ def _owned_leaves_wishlist(mapper: Mapper[Entitlement], connection: Connection, 
             WishlistItem.user_id == right.user_id, WishlistItem.release_id == right.release_id
         )
     )
+
+
+class CollectionSharing(Base):
+    """A fan's choice to show their collection; no row means private. The slug is made when the fan first
+    makes it public, random so that a collection cannot be found by counting, and kept if they hide it
+    again, so that a link they shared works again when they show it once more."""
+
+    __tablename__ = "collection_sharing"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    public: Mapped[bool] = mapped_column(default=False)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -32,6 +32,23 @@ from .mailings import MailingService
 bp = Blueprint("fans", __name__)
 
 
+def _viewer_wishes(release: Release) -> bool:
+    """For the wishlist button: whether the signed-in viewer wishes for it. Always False for a guest, whose
+    page a cache shares; a signed-in person's page is never shared (web/caching.py)."""
+    user = current_user()
+    return user is not None and find_service(FanService).wishes(user, release.id)
+
+
+def _viewer_follows(profile: Artist | Label) -> bool:
+    """For the follow button, as `_viewer_wishes`."""
+    user = current_user()
+    return user is not None and find_service(FanService).follows(user, profile)
+
+
+bp.add_app_template_global(_viewer_wishes, "viewer_wishes")
+bp.add_app_template_global(_viewer_follows, "viewer_follows")
+
+
 def _me() -> User:
     user = current_user()
     assert user is not None  # the access rule asked for a login

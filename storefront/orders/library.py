@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -38,7 +38,12 @@ def collection(session: Session, user: User) -> list[CollectionItem]:
     rights = session.scalars(
         select(Entitlement)
         .where(Entitlement.user_id == user.id, Entitlement.revoked_at.is_(None))
-        .options(selectinload(Entitlement.release), selectinload(Entitlement.track))
+        .options(
+            selectinload(Entitlement.release).options(
+                selectinload(Release.artist), selectinload(Release.tracks), selectinload(Release.artwork)
+            ),
+            selectinload(Entitlement.track),
+        )
         .order_by(Entitlement.created_at.desc(), Entitlement.id.desc())
     )
     items: dict[int, CollectionItem] = {}
@@ -53,6 +58,19 @@ def collection(session: Session, user: User) -> list[CollectionItem]:
             item.tracks = []
         item.tracks.sort(key=lambda t: t.position)
     return list(items.values())
+
+
+def matching(items: list[CollectionItem], query: str) -> list[CollectionItem]:
+    """The items whose release, artist or a track's title holds every word of `query`, ignoring case."""
+    words = query.casefold().split()
+    if not words:
+        return items
+
+    def text(item: CollectionItem) -> str:
+        release = item.release
+        return " ".join([release.title, release.artist.name, *(t.title for t in release.tracks)]).casefold()
+
+    return [item for item in items if all(word in text(item) for word in words)]
 
 
 def purchases(session: Session, user: User, *, limit: int = 50) -> list[Order]:
@@ -73,9 +91,13 @@ def index() -> str:
     user = current_user()
     assert user is not None
     session = get_session()
+    query = (request.args.get("q") or "").strip()[:100]
+    items = collection(session, user)
     return render_template(
         "orders/collection.html",
-        items=collection(session, user),
+        items=matching(items, query),
+        query=query,
+        total=len(items),
         orders=purchases(session, user),
         format_price=format_price,
     )

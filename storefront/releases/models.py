@@ -97,6 +97,8 @@ class Release(Base):
     # Text-and-data mining, AI training included, is reserved unless the artist opts in, on their terms.
     ai_training_opt_in: Mapped[bool] = mapped_column(default=False)
     ai_training_terms: Mapped[str] = mapped_column(Text, default="")
+    # Sold here first: the last day (UTC) of the window in which this store is the only place to buy it.
+    first_window_until: Mapped[date | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

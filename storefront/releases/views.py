@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,10 +12,12 @@ from werkzeug.wrappers import Response
 from ..accounts.access import ARTIST_MEMBER
 from ..accounts.actor import actor
 from ..accounts.models import Artist
+from ..db import get_session
 from ..storage.interfaces import ObjectStorage
 from ..web.access import access
 from ..web.services import find_service
 from ..web.streaming import stream_object
+from . import windows
 from .access import ARTIST_RELEASE, ARTIST_TRACK
 from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
 from .identifiers import format_price
@@ -25,6 +28,7 @@ from .services import ReleaseDetails, ReleaseError, ReleaseService
 bp = Blueprint("releases", __name__)
 ViewResult = Response | str | tuple[str, int]
 BASE = "/artists/<slug>/releases"
+bp.add_app_template_global(windows.here_first, "here_first")
 
 
 def _service() -> ReleaseService:
@@ -315,3 +319,29 @@ def ai_training(release: Release) -> ViewResult:
     _service().set_ai_training(release, actor(), opt_in=opt_in, terms=terms)
     flash("AI training is now allowed on your terms." if opt_in else "AI training stays reserved.", "success")
     return _back(release, "#ai-training")
+
+
+@bp.post(BASE + "/<int:release_id>/first-window")
+@access(ARTIST_RELEASE)
+def first_window(release: Release) -> ViewResult:
+    """Open, move or end the release's first window; a refused day is said in words and changes nothing."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    until: date | None = None
+    if request.form.get("end") != "yes":
+        typed = (request.form.get("until") or "").strip()
+        try:
+            until = date.fromisoformat(typed) if typed else None
+        except ValueError:
+            flash("Give the last day of the window as a date, like 2027-03-31.", "error")
+            return _back(release, "#first-window")
+        if until is None:
+            flash("Choose the last day of the window, or end the window.", "error")
+            return _back(release, "#first-window")
+    try:
+        windows.set_first_window(get_session(), release, actor(), until, on=windows.today())
+    except ReleaseError as error:
+        flash(error.message, "error")
+        return _back(release, "#first-window")
+    flash(windows.window_text(until) + "." if until else "The first window has ended.", "success")
+    return _back(release, "#first-window")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ...accounts.models import Artist, Label
 from ...config import Settings
 from ...db import get_session
+from ...releases import windows
 from ...releases.models import Release
 from ...web.access import PUBLIC, access
 from ...web.caching import cacheable
@@ -70,7 +71,7 @@ def _kind(release: Release) -> str:
     return "EP" if value == "ep" else value.capitalize()
 
 
-def _content(card: Card, url: str) -> str:
+def _content(card: Card, url: str, on: date) -> str:
     """The entry's HTML: the cover, what it is and the artist's description; every text escaped."""
     release = card.release
     parts: list[Markup] = []
@@ -83,15 +84,20 @@ def _content(card: Card, url: str) -> str:
         )
     year = f", {release.release_date:%Y}" if release.release_date else ""
     parts.append(Markup("<p>{} by {}{}</p>").format(_kind(release), release.artist.name, year))
+    until = windows.open_until(release, on)
+    if until is not None:
+        parts.append(Markup("<p><strong>{}</strong></p>").format(windows.window_text(until)))
     for paragraph in release.description.split("\n"):
         if paragraph.strip():
             parts.append(Markup("<p>{}</p>").format(paragraph.strip()))
     return clean(str(Markup("").join(parts)))
 
 
-def _summary(release: Release) -> str:
+def _summary(release: Release, on: date) -> str:
     year = f" ({release.release_date:%Y})" if release.release_date else ""
-    return f"{_kind(release)} by {release.artist.name}{year}"
+    until = windows.open_until(release, on)
+    window = f". {windows.window_text(until)}" if until is not None else ""
+    return f"{_kind(release)} by {release.artist.name}{year}{window}"
 
 
 def render(feed: Feed, cards: list[Card], fmt: str) -> Response:
@@ -110,6 +116,7 @@ def render(feed: Feed, cards: list[Card], fmt: str) -> Response:
     generator.icon(external_url("static", filename="favicon.svg"))
     dates = [card.release.approved_at for card in cards if card.release.approved_at is not None]
     generator.updated(_second(max(dates, default=feed.since)))
+    on = windows.today()
     for card in cards:
         release = card.release
         url = external_url("catalog.release_page", slug=release.artist.slug, release_slug=release.slug)
@@ -120,8 +127,8 @@ def render(feed: Feed, cards: list[Card], fmt: str) -> Response:
         entry.link(href=url, rel="alternate", type="text/html")
         entry.author(name=clean(release.artist.name))
         entry.dc.dc_creator(clean(release.artist.name))
-        entry.summary(clean(_summary(release)))
-        entry.content(_content(card, url), type="html")
+        entry.summary(clean(_summary(release, on)))
+        entry.content(_content(card, url, on), type="html")
         published = _second(release.approved_at or feed.since)
         entry.published(published)
         entry.updated(published)

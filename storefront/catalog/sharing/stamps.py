@@ -27,7 +27,9 @@ from ...accounts.payees.models import PayeeAccount
 from ...attestations.models import Attestation
 from ...db import get_session
 from ...events import AuditEvent
+from ...releases import windows
 from ...releases.models import Release, ReleaseStatus, Track, Upload
+from ...releases.windows import WINDOW_EVENT
 from ...web.caching import Stamp
 from ..models import CollectionItem, CuratedCollection, normalise_tag
 
@@ -45,6 +47,8 @@ PROFILE_EVENTS = (
     "artist:collect_agreed",
     "label:collect_ended",
     "artist:collect_ended",
+    # A release's first window set or cleared: the home page's shelf and the feeds say so.
+    WINDOW_EVENT,
 )
 
 
@@ -96,7 +100,8 @@ def _stamp(statement: Select[Any], kind: str, **params: Any) -> Stamp | None:
     row = get_session().execute(statement, params).one_or_none()
     if row is None:
         return None
-    return Stamp((kind, tuple(row)), _newest(row))
+    # Today's date too: a first window closes at midnight with nothing written (releases/windows.py).
+    return Stamp((kind, tuple(row), windows.today()), _newest(row))
 
 
 @functools.cache
@@ -184,7 +189,7 @@ def _release(found_by: str, **params: Any) -> Stamp | None:
         return None
     # A 304 carries the page's headers too; the release's choice on text and data mining is one of them.
     g.tdm_opt_in = row.ai_training_opt_in
-    return Stamp(("release", tuple(row)), _newest(row))
+    return Stamp(("release", tuple(row), windows.today()), _newest(row))
 
 
 def release_stamp(slug: str, release_slug: str, **_view_args: Any) -> Stamp | None:
