@@ -17,6 +17,7 @@ from .mail.models import OutboundMessage
 from .media import models as media_models
 from .orders import models as order_models
 from .orders.models import Entitlement
+from .orders.preorders import models as preorder_models
 from .payments import models as payment_models
 from .payouts import models as payout_models
 from .releases.models import Contributor, Release, Track, Upload
@@ -50,6 +51,7 @@ __all__ = [
     "payee_models",
     "payment_models",
     "payout_models",
+    "preorder_models",
     "provenance_models",
     "search_models",
 ]
