@@ -34,7 +34,8 @@ def _download(web: WebClient, release, track) -> int:
 
 
 def _album(web: WebClient, release) -> int:
-    return web.post(f"/downloads/{release.id}/album", {"csrf_token": web.token("/collection"), **FORMAT}).status_code
+    page = f"/downloads/{release.id}"
+    return web.post(f"{page}/album", {"csrf_token": web.token("/collection"), **FORMAT}).status_code
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_a_preorder_is_sold_and_gives_only_the_chosen_track_before_its_date(app,
     out = release.release_date.strftime("%-d %B %Y")
     assert f"Pre-order — out {out}" in text_of(WebClient(app).get(page_of(release)))
 
-    buyer, web = fan(app, db, platform)
+    _, web = fan(app, db, platform)
     buy(web, db, release)
     collection = text_of(web.get("/collection"))
     assert "Night Ferry" in collection and f"Pre-order — out {out}" in collection
@@ -135,7 +136,7 @@ def test_a_preorder_refunded_before_its_day_gets_no_mail_and_no_download(app, db
     clock = use_clock(platform)
     release = preorder(db, band, title="Night Ferry", instant=1)
     kept, kept_web = fan(app, db, platform, "Keeps it")
-    refunded, refunded_web = fan(app, db, platform, "Changed mind")
+    _, refunded_web = fan(app, db, platform, "Changed mind")
     buy(kept_web, db, release)
     order = buy(refunded_web, db, release)
     [line] = fresh(db).scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
