@@ -58,6 +58,7 @@ def test_a_preorder_is_sold_and_gives_only_the_chosen_track_before_its_date(app,
     listing = web.get(f"/downloads/{release.id}")
     assert listing.status_code == 200
     assert first.title in text_of(listing) and third.title not in text_of(listing)
+    assert f"Pre-order — out {out}" in text_of(listing)
     assert _download(web, release, first) == 303
     assert _download(web, release, second) == 403
     assert _download(web, release, third) == 403
