@@ -169,3 +169,16 @@ def test_a_release_redated_after_its_day_does_not_mail_its_buyers_again(app, db,
     clock.move_to(release.release_date + timedelta(days=1))
     assert "1 release(s) out" in run_release_day_command(app)
     assert len(release_mails(db, buyer.email)) == 1
+
+
+def test_the_public_page_stops_saying_pre_order_once_the_day_is_handled(app, db, platform, band):
+    clock = use_clock(platform)
+    release = preorder(db, band, title="Night Ferry", days_ahead=2)
+    visitor = WebClient(app)
+    before = visitor.get(page_of(release))
+    assert "Pre-order — out" in text_of(before)
+
+    clock.move_to(release.release_date)
+    run_release_day_job(platform)
+    after = visitor.get(page_of(release), headers={"If-None-Match": before.headers.get("ETag", "")})
+    assert after.status_code == 200 and "Pre-order" not in text_of(after)
