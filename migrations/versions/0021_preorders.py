@@ -1,4 +1,5 @@
-"""pre-orders: tracks available at once, and the release-day pass's record of releases handled and buyers told
+"""pre-orders: tracks available at once, and the release-day pass's record of releases handled and buyers
+(accounts or guests' orders) told
 
 Revision ID: 0021
 Revises: 0020
@@ -28,7 +29,8 @@ def upgrade() -> None:
         "release_day_notices",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("release_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("sent_at", storefront.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -36,6 +38,12 @@ def upgrade() -> None:
             ["outbound_messages.id"],
             name=op.f("fk_release_day_notices_message_id_outbound_messages"),
             ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_release_day_notices_order_id_orders"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["release_id"],
@@ -47,9 +55,13 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_release_day_notices_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_release_day_notices")),
+        sa.UniqueConstraint(
+            "release_id", "order_id", name=op.f("uq_release_day_notices_release_id_order_id")
+        ),
         sa.UniqueConstraint("release_id", "user_id", name=op.f("uq_release_day_notices_release_id_user_id")),
     )
     with op.batch_alter_table("release_day_notices", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_release_day_notices_order_id"), ["order_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_release_day_notices_user_id"), ["user_id"], unique=False)
 
     op.create_table(
@@ -72,6 +84,7 @@ def downgrade() -> None:
     op.drop_table("release_day_runs")
     with op.batch_alter_table("release_day_notices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_release_day_notices_user_id"))
+        batch_op.drop_index(batch_op.f("ix_release_day_notices_order_id"))
     op.drop_table("release_day_notices")
     with op.batch_alter_table("tracks", schema=None) as batch_op:
         batch_op.drop_column("instant_grat")

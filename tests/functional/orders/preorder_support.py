@@ -75,10 +75,10 @@ def preorder(db: Session, artist: Artist, *, title: str, days_ahead: int = 10, i
     return release
 
 
-def buy(web: WebClient, db: Session, release: Release) -> Order:
-    """Through the cart and the sandbox's payment page, as a fan does it."""
+def buy(web: WebClient, db: Session, release: Release, **form: str) -> Order:
+    """Through the cart and the sandbox's payment page, as a fan does it (a guest gives `email`)."""
     assert add(web, release).status_code == 303
-    started = pay(web, release.currency)
+    started = pay(web, release.currency, **form)
     assert started.status_code in (302, 303), text_of(started)[:500]
     session_id = started.headers["Location"].rsplit("/", 1)[-1]
     press(web, session_id, "pay", "succeeds")

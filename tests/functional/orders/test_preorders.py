@@ -182,3 +182,21 @@ def test_the_public_page_stops_saying_pre_order_once_the_day_is_handled(app, db,
     run_release_day_job(platform)
     after = visitor.get(page_of(release), headers={"If-None-Match": before.headers.get("ETag", "")})
     assert after.status_code == 200 and "Pre-order" not in text_of(after)
+
+
+def test_a_guest_who_preordered_is_mailed_a_claim_link_unless_refunded(app, db, platform, band):
+    clock = use_clock(platform)
+    release = preorder(db, band, title="Night Ferry")
+    buy(WebClient(app), db, release, email="guest@example.com")
+    refunded = buy(WebClient(app), db, release, email="changed@example.com")
+    [line] = fresh(db).scalars(select(OrderLine).where(OrderLine.order_id == refunded.id)).all()
+    owner = WebClient(app)
+    owner.login(band.members[0].user.email, PASSWORD)
+    assert ask_refund(owner, line.id, "7.00").status_code in (302, 303)
+
+    clock.move_to(release.release_date)
+    run_release_day_job(platform)
+    run_release_day_job(platform)
+    [mail] = release_mails(db)
+    assert mail.to_address == "guest@example.com"
+    assert "http://localhost/claim/" in mail.text_body
