@@ -260,6 +260,7 @@ def _register_jobs(platform: object) -> None:
     from .mail.services import register_jobs as register_mail_jobs
     from .media.jobs import register_jobs as register_media_jobs
     from .orders.fulfilment import register_jobs as register_order_jobs
+    from .orders.preorders import register_jobs as register_preorder_jobs
     from .orders.refunds import register_jobs as register_refund_jobs
     from .payments.handling import register_jobs as register_payment_jobs
     from .payouts.transfers import register_jobs as register_payout_jobs
@@ -276,6 +277,7 @@ def _register_jobs(platform: object) -> None:
     register_fan_jobs(platform.registry)
     register_media_jobs(platform.registry)
     register_search_jobs(platform.registry)
+    register_preorder_jobs(platform.registry)
     # Selling: each room's jobs, and its handlers for the payment gateway's events.
     for register in (
         register_payment_jobs,

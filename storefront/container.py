@@ -177,6 +177,7 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     """The platform's parts as services, each read from the platform when a request first asks for it."""
     from .accounts.payees.services import PayeePlatform
     from .jobs.interfaces import JobQueue
+    from .releases.preorders import Calendar
     from .screening.interfaces import ScreeningPlatform
     from .search.interfaces import SearchIndex
 
@@ -193,4 +194,6 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     registry.register(WebsiteFetcher, lambda _: platform.website_fetcher)
     registry.register(SearchIndex, lambda _: platform.search)
     registry.register(JobQueue, lambda services: JobQueue(services.session, platform.jobs))
+    # Pre-orders read the day from the jobs' clock, so a test that moves one moves both.
+    registry.register_value(Calendar, Calendar(lambda: platform.executor.clock()))
     registry.register_value(PageCache, PageCache(platform.settings.page_cache_bytes))

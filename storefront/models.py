@@ -18,6 +18,7 @@ from .media import models as media_models
 from .orders import models as order_models
 from .orders.gifts import models as gift_models
 from .orders.models import Entitlement
+from .orders.preorders import models as preorder_models
 from .payments import models as payment_models
 from .payouts import models as payout_models
 from .releases.models import Contributor, Release, Track, Upload
@@ -53,6 +54,7 @@ __all__ = [
     "payee_models",
     "payment_models",
     "payout_models",
+    "preorder_models",
     "provenance_models",
     "search_models",
     "studio_models",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..attestations.cli import register_cli as register_provenance_cli
+from ..orders.preorders import register_cli as register_preorder_cli
 from ..screening.copies.cli import register_cli as register_copy_index_cli
 from ..search.cli import register_cli as register_search_cli
 from . import admin, database, demo, operations, payouts, seed_catalog
@@ -22,3 +23,4 @@ def register(app: Flask) -> None:
     register_provenance_cli(app)
     register_search_cli(app)
     register_copy_index_cli(app)
+    register_preorder_cli(app)

@@ -34,6 +34,7 @@ def worker(concurrency: int) -> None:
         run_worker(platform, current_app._get_current_object(), concurrency=concurrency)  # type: ignore[attr-defined]
         return
     from ..jobs.inline import InlineDispatcher
+    from ..jobs.schedule import Ticker
 
     stop = threading.Event()
 
@@ -47,8 +48,10 @@ def worker(concurrency: int) -> None:
 
     def loop() -> None:
         runner = InlineDispatcher(platform.executor, mode="manual")
+        ticker = Ticker(platform.executor, runner)
         with app.app_context():
             while not stop.is_set():
+                ticker.safe_tick()
                 if not runner.drain_once():
                     stop.wait(1.0)
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from .interfaces import JobDispatcher, JobHealth
 from .models import Job, JobStatus
 from .runner import ClaimResult, JobExecutor
+from .schedule import Ticker
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -186,7 +187,9 @@ class CeleryDispatcher:
         return len(due)
 
     def _sweep_loop(self, stop: threading.Event) -> None:
+        ticker = Ticker(self.executor, self)
         while not stop.wait(self.sweep_seconds):
+            ticker.safe_tick()
             try:
                 with self.celery.connection_for_write() as conn:
                     # Only an empty queue says every job with a message has been taken: while messages

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from .interfaces import JobHealth
 from .runner import ClaimResult, JobExecutor, worker_name
+from .schedule import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class InlineDispatcher:
 
     def _loop(self) -> None:
         owner = worker_name()
+        ticker = Ticker(self.executor, self)
         while not self._stop.is_set():
+            ticker.safe_tick()
             try:
                 ran = self.drain_once(owner)
             except Exception:

@@ -62,6 +62,7 @@ class JobRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._specs: dict[str, JobSpec] = {}
+        self._every: dict[str, timedelta] = {}
 
     def add(self, job: JobSpec, handler: Handler) -> None:
         known = self._specs.get(job.name)
@@ -83,6 +84,17 @@ class JobRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._handlers)
+
+    def every(self, job: JobSpec, interval: timedelta) -> None:
+        """Run a registered job periodically (see `schedule.Ticker`); it catches up on missed runs itself."""
+        if not self.has(job):
+            raise ValueError(f"job {job.name!r} is scheduled before it is registered")
+        if interval < timedelta(minutes=1):
+            raise ValueError("a periodic job runs at most once a minute")
+        self._every[job.name] = interval
+
+    def periodic(self) -> list[tuple[JobSpec, timedelta]]:
+        return [(self._specs[name], interval) for name, interval in sorted(self._every.items())]
 
 
 class JobQueue:

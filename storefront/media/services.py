@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from ..errors import RuleError
 from ..jobs.interfaces import JobQueue, JobSpec
 from ..orders.models import Entitlement
 from ..releases.models import Release, ReleaseStatus, Track, Upload
+from ..releases.preorders import Calendar, held_back
 from ..storage.interfaces import ObjectStorage
 from . import recipes
 from .models import AlbumArchive, MediaStatus, PreviewMode, PreviewPolicy, Rendition, TrackAnalysis
@@ -44,13 +46,18 @@ def _has_role(user: User | None, release: Release) -> bool:
     return user is not None and (is_member(user, release) or can_review(user, release))
 
 
-def can_download(user: User | None, release: Release, track: Track | None = None) -> bool:
-    """The whole release (track None) or one track. Never once taken down; a buyer only while on sale."""
+def can_download(
+    user: User | None, release: Release, track: Track | None = None, *, today: date | None = None
+) -> bool:
+    """The whole release (track None) or one track. Never once taken down; a buyer only while on sale, and
+    before the release date of a pre-order only the tracks the artist gives at once."""
     if user is None or release.status == ReleaseStatus.TAKEN_DOWN:
         return False
     if _has_role(user, release):
         return True
     if release.status != ReleaseStatus.APPROVED:
+        return False
+    if held_back(release, track, today or Calendar().today()):
         return False
     session = object_session(release)
     assert session is not None

@@ -14,6 +14,7 @@ from ..audio.formats import DOWNLOAD_FORMATS
 from ..db import get_session
 from ..releases.access import ARTIST_RELEASE
 from ..releases.models import Release, Track
+from ..releases.preorders import Calendar
 from ..web.access import LOGGED_IN, PUBLIC, access
 from ..web.services import find_service
 from . import recipes
@@ -35,9 +36,13 @@ def _release(release_id: int) -> Release:
 def _downloadable(release_id: int) -> tuple[Release, list[Track], bool]:
     """The release, the tracks this account may download, and whether it may download the whole of it."""
     release = _release(release_id)
-    user = current_user()
-    whole = can_download(user, release)
-    tracks = [t for t in release.tracks if t.master is not None and (whole or can_download(user, release, t))]
+    user, today = current_user(), find_service(Calendar).today()
+    whole = can_download(user, release, today=today)
+    tracks = [
+        t
+        for t in release.tracks
+        if t.master is not None and (whole or can_download(user, release, t, today=today))
+    ]
     if not whole and not tracks:
         abort(403)
     return release, tracks, whole

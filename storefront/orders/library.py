@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
@@ -14,10 +15,22 @@ from ..accounts.models import User
 from ..db import get_session
 from ..releases.identifiers import format_price
 from ..releases.models import Release, ReleaseStatus, Track
+from ..releases.preorders import Calendar, is_preorder
 from ..web.access import LOGGED_IN, access
+from ..web.services import find_service
 from .models import Entitlement, Order, OrderStatus
 
 bp = Blueprint("library", __name__)
+
+
+@bp.app_context_processor
+def _preorders() -> dict[str, Any]:
+    """`preorder_out_on(release)`: the date a pre-order comes out, or None once it is out (or not one)."""
+
+    def preorder_out_on(release: Release) -> date | None:
+        return release.release_date if is_preorder(release, find_service(Calendar).today()) else None
+
+    return {"preorder_out_on": preorder_out_on}
 
 
 @dataclass

@@ -80,6 +80,10 @@ class TrackForm(FlaskForm):
     isrc = StringField("ISRC", [Optional(), Length(max=20)], description="Like GB-ABC-24-00001.")
     lyrics = TextAreaField("Lyrics", [Optional(), Length(max=20000)])
     explicit = BooleanField("Explicit lyrics")
+    instant_grat = BooleanField(
+        "Available at once on a pre-order",
+        description="Buyers may download it as soon as they pre-order; the others wait for the release date.",
+    )
     price = StringField(
         "Price on its own",
         [Optional(), Length(max=12)],

@@ -148,6 +148,8 @@ class Track(Base):
     isrc: Mapped[str | None] = mapped_column(String(12))
     lyrics: Mapped[str] = mapped_column(Text, default="")
     explicit: Mapped[bool] = mapped_column(default=False)
+    # On a pre-order, a track its buyers may download at once; the others wait for the release date.
+    instant_grat: Mapped[bool] = mapped_column(default=False)
     # None: sold only as part of the release.
     price_minor: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

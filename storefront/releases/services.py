@@ -216,7 +216,16 @@ class ReleaseService:
         return track
 
     def update_track(
-        self, track: Track, actor: Actor, *, title: str, isrc: str, lyrics: str, explicit: bool, price: str
+        self,
+        track: Track,
+        actor: Actor,
+        *,
+        title: str,
+        isrc: str,
+        lyrics: str,
+        explicit: bool,
+        price: str,
+        instant_grat: bool = False,
     ) -> None:
         release = track.release
         self._editable(release)
@@ -234,7 +243,7 @@ class ReleaseService:
         except InvalidCode as error:
             raise ReleaseError(str(error), "price") from None
         track.title, track.isrc, track.lyrics = title[:200], code, lyrics.strip()
-        track.explicit, track.price_minor = explicit, price_minor
+        track.explicit, track.price_minor, track.instant_grat = explicit, price_minor, instant_grat
 
     def reorder(self, release: Release, actor: Actor, ordered_ids: list[int]) -> None:
         self._editable(release)

@@ -215,6 +215,7 @@ def update_track(release: Release, track: Track) -> ViewResult:
                 lyrics=form.lyrics.data or "",
                 explicit=bool(form.explicit.data),
                 price=form.price.data or "",
+                instant_grat=bool(form.instant_grat.data),
             )
         except ReleaseError as error:
             _error(form, error)
