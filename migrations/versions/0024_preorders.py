@@ -1,8 +1,8 @@
 """pre-orders: tracks available at once, and the release-day pass's record of releases handled and buyers
 (accounts or guests' orders) told
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03 15:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storefront.db
 
-revision = "0021"
-down_revision = "0020"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
