@@ -154,7 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     from .fans.code_views import bp as codes_bp
     from .fans.views import bp as fans_bp
     from .health.views import bp as health_bp
-    from .media.listening_views import bp as listening_bp
+    from .media.listening.views import bp as listening_bp
     from .media.views import bp as media_bp
     from .orders.fulfilment.claims import bp as claims_bp
     from .orders.library import bp as library_bp

@@ -15,7 +15,7 @@ from .fans import models as fan_models
 from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
-from .media.listening_links import ListeningLink
+from .media.listening.models import ListeningLink
 from .orders import models as order_models
 from .orders.models import Entitlement
 from .payments import models as payment_models

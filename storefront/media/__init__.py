@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 def register_services(registry: ServiceRegistry) -> None:
     from ..releases.panels import WorkspacePanels
-    from .listening_links import ListeningClock, ListeningLinkService
+    from .listening.links import ListeningClock, ListeningLinkService
     from .services import MediaService
     from .views import media_panel
 

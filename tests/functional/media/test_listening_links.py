@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from storefront.db import commit
-from storefront.media.listening_links import DEFAULT_DAYS, ListeningClock, ListeningLink, lookup_of
-from storefront.media.listening_views import MISS_LIMIT
+from storefront.media.listening.links import DEFAULT_DAYS, ListeningClock, lookup_of
+from storefront.media.listening.models import ListeningLink
+from storefront.media.listening.views import MISS_LIMIT
 from storefront.media.models import MediaStatus, Rendition
 from storefront.media.recipes import PREVIEW_FORMAT
 from storefront.releases.models import ReleaseStatus
@@ -99,7 +100,9 @@ def test_bad_input_is_refused_with_a_clear_message(press, db) -> None:
     assert fresh(db).scalar(select(ListeningLink)) is None
 
 
-def test_the_holder_opens_the_page_streams_in_full_with_ranges_and_is_counted(press, app, db, platform) -> None:
+def test_the_holder_opens_streams_in_full_with_ranges_and_is_counted(
+    press, app, db, platform
+) -> None:
     web, release = press
     path = _make(web, release)
     guest = WebClient(app)

@@ -18,25 +18,25 @@ from werkzeug.wsgi import wrap_file
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from ..accounts.access import current_user
-from ..accounts.models import User
-from ..audio.formats import get_format
-from ..releases.access import ARTIST_RELEASE
-from ..releases.models import Release
-from ..storage.interfaces import ObjectStorage
-from ..web.access import PUBLIC, access
-from ..web.ratelimit import RateLimiter, in_about, key_part, paused
-from ..web.services import client_ip, find_service
-from ..web.streaming import stream_object
-from . import recipes
-from .listening_links import (
+from ...accounts.access import current_user
+from ...accounts.models import User
+from ...audio.formats import get_format
+from ...releases.access import ARTIST_RELEASE
+from ...releases.models import Release
+from ...storage.interfaces import ObjectStorage
+from ...web.access import PUBLIC, access
+from ...web.ratelimit import RateLimiter, in_about, key_part, paused
+from ...web.services import client_ip, find_service
+from ...web.streaming import stream_object
+from .. import recipes
+from .links import (
     DEFAULT_DAYS,
     MAX_DAYS,
-    NOTE_LENGTH,
     ListeningLinkError,
     ListeningLinkService,
     Opened,
 )
+from .models import NOTE_LENGTH
 
 log = logging.getLogger(__name__)
 bp = Blueprint("listening", __name__)

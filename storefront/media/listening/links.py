@@ -14,39 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from ..accounts.models import User
-from ..db import Base, utcnow
-from ..errors import RuleError
-from ..events import record_event
-from ..releases.models import Release, ReleaseStatus, Track
-from . import recipes
-from .models import MediaStatus, Rendition
+from ...accounts.models import User
+from ...db import utcnow
+from ...errors import RuleError
+from ...events import record_event
+from ...releases.models import Release, ReleaseStatus, Track
+from .. import recipes
+from ..models import MediaStatus, Rendition
+from .models import NOTE_LENGTH, ListeningLink
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
-NOTE_LENGTH = 120
 MAX_LIVE_LINKS = 200  # live links of one release: a press list, not a broadcast
-
-
-class ListeningLink(Base):
-    __tablename__ = "listening_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
-    # Who the link is for, in the artist's words: “Pitchfork — J. Doe”.
-    note: Mapped[str] = mapped_column(String(NOTE_LENGTH))
-    lookup: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column()
-    revoked_at: Mapped[datetime | None] = mapped_column()
-    # How many times someone pressed “Listen”: a count, nothing about who.
-    opened: Mapped[int] = mapped_column(default=0)
-
-    release: Mapped[Release] = relationship()
 
 
 class ListeningLinkError(RuleError):
