@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -44,6 +44,8 @@ LINKS_PATH = "/artists/<slug>/releases/<int:release_id>/listening-links"
 # Every request naming a token (a player asks for many ranges of each track), and tokens matching no link.
 LOOKUP_LIMIT = (600, 600)
 MISS_LIMIT = (10, 600)
+# A new link's token waits here for the one page that shows it, after the redirect that follows its making.
+MADE_KEY = "listening_link_made"
 # Set once the holder pressed “Listen” (and was counted), scoped to the link's own path.
 OPENED_COOKIE = "velvet_listening"
 PRIVATE_HEADERS = {
@@ -85,12 +87,19 @@ def _private(response: Response) -> Response:
 
 
 # -- the artist's side ------------------------------------------------------------------------------------
-def _links_page(release: Release, form: LinkForm, status: int = 200, token: str | None = None) -> Response:
+def _links_page(release: Release, form: LinkForm, status: int = 200) -> Response:
     service = find_service(ListeningLinkService)
     links = [(link, service.state(link)) for link in service.links(release)]
-    made = url_for("listening.listen", token=token, _external=True) if token else None
+    made = session.pop(MADE_KEY, None)
+    token = made.get("token") if isinstance(made, dict) and made.get("release") == release.id else None
+    made_url = url_for("listening.listen", token=token, _external=True) if token else None
     page = render_template(
-        "media/listening_links.html", release=release, form=form, links=links, made=made, max_days=MAX_DAYS
+        "media/listening_links.html",
+        release=release,
+        form=form,
+        links=links,
+        made=made_url,
+        max_days=MAX_DAYS,
     )
     # The page may hold a new link's only copy: nothing keeps it.
     return _private(Response(page, status=status, mimetype="text/html"))
@@ -113,7 +122,9 @@ def links(release: Release) -> ResponseReturnValue:
             target = getattr(form, error.field, None) if error.field else None
             (target.errors if target is not None else form.form_errors).append(error.message)
         else:
-            return _links_page(release, LinkForm(formdata=None), 201, made.token)
+            session[MADE_KEY] = {"release": release.id, "token": made.token}
+            here = url_for("listening.links", slug=release.artist.slug, release_id=release.id)
+            return redirect(here + "#new-link", code=303)
     return _links_page(release, form, 422)
 
 
@@ -230,7 +241,7 @@ def cover(token: str) -> ResponseReturnValue:
     files: dict[str, str] = artwork.info.get("files", {}) if artwork is not None else {}
     key = files.get("cover-600.jpg") or files.get("cover.jpg")
     if key is None:
-        abort(404)
+        return _closed(404, "This release has no cover yet.")
     return _private(stream_object(find_service(ObjectStorage), key, "image/jpeg", max_age=0, private=True))
 
 
@@ -241,8 +252,8 @@ def stream(token: str, track_id: int) -> ResponseReturnValue:
     if isinstance(found, Response):
         return found
     streamable = find_service(ListeningLinkService).stream_of(found.link, track_id)
-    if streamable is None:
-        abort(404)  # a track of another release, or one whose stream is not ready
+    if streamable is None:  # a track of another release, or one whose stream is not ready
+        return _closed(404, "This link has no such track.")
     _, rendition = streamable
     assert rendition.key is not None
     storage = find_service(ObjectStorage)
@@ -250,7 +261,7 @@ def stream(token: str, track_id: int) -> ResponseReturnValue:
         size = storage.head(rendition.key).size
         body = storage.open(rendition.key)
     except FileNotFoundError:
-        abort(404)
+        return _closed(404, "This track cannot be played just now.")
     response = Response(
         wrap_file(request.environ, body),
         mimetype=get_format(recipes.PREVIEW_FORMAT).mime_type,

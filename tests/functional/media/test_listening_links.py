@@ -51,10 +51,12 @@ def _page(release) -> str:
 
 def _make(web: WebClient, release, note: str = "Pitchfork — J. Doe", days: str = "14") -> str:
     made = web.submit(_page(release), {"note": note, "days": days})
-    assert made.status_code == 201, text_of(made)[:1500]
-    assert made.headers["Cache-Control"] == "private, no-store"
-    match = _LINK.search(text_of(made))
+    assert made.status_code == 303, text_of(made)[:1500]
+    shown = web.get(made.headers["Location"])
+    assert shown.headers["Cache-Control"] == "private, no-store"
+    match = _LINK.search(text_of(shown))
     assert match, "the new link is shown"
+    assert not _LINK.search(text_of(web.get(_page(release)))), "and only once"
     return match.group(1)
 
 
