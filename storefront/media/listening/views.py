@@ -29,6 +29,8 @@ from ...web.ratelimit import RateLimiter, in_about, key_part, paused
 from ...web.services import client_ip, find_service
 from ...web.streaming import stream_object
 from .. import recipes
+from ..models import PreviewMode
+from ..services import MediaService
 from .links import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -93,6 +95,7 @@ def _links_page(release: Release, form: LinkForm, status: int = 200) -> Response
     made = session.pop(MADE_KEY, None)
     token = made.get("token") if isinstance(made, dict) and made.get("release") == release.id else None
     made_url = url_for("listening.listen", token=token, _external=True) if token else None
+    policy = find_service(MediaService).policy(release)
     page = render_template(
         "media/listening_links.html",
         release=release,
@@ -100,6 +103,7 @@ def _links_page(release: Release, form: LinkForm, status: int = 200) -> Response
         links=links,
         made=made_url,
         max_days=MAX_DAYS,
+        clipped=policy is not None and policy.mode == PreviewMode.CLIP,
     )
     # The page may hold a new link's only copy: nothing keeps it.
     return _private(Response(page, status=status, mimetype="text/html"))

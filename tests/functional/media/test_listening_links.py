@@ -14,7 +14,7 @@ from storefront.db import commit
 from storefront.media.listening.links import DEFAULT_DAYS, ListeningClock, lookup_of
 from storefront.media.listening.models import ListeningLink
 from storefront.media.listening.views import MISS_LIMIT
-from storefront.media.models import MediaStatus, Rendition
+from storefront.media.models import MediaStatus, PreviewMode, PreviewPolicy, Rendition
 from storefront.media.recipes import PREVIEW_FORMAT
 from storefront.releases.models import ReleaseStatus
 from tests.factories.accounts import PASSWORD, make_artist, make_user
@@ -102,9 +102,7 @@ def test_bad_input_is_refused_with_a_clear_message(press, db) -> None:
     assert fresh(db).scalar(select(ListeningLink)) is None
 
 
-def test_the_holder_opens_streams_in_full_with_ranges_and_is_counted(
-    press, app, db, platform
-) -> None:
+def test_the_holder_opens_streams_in_full_with_ranges_and_is_counted(press, app, db, platform) -> None:
     web, release = press
     path = _make(web, release)
     guest = WebClient(app)
@@ -246,3 +244,13 @@ def test_the_stream_is_the_preview_rendition_never_a_master(press, app, db, plat
     body = _get(guest, f"{path}/tracks/{track.id}").data
     with storage.open(track.master.final_key) as master:
         assert body != master.read()
+
+
+def test_the_artist_is_told_when_links_would_play_clips(press, db) -> None:
+    web, release = press
+    assert 'id="clipped"' not in text_of(web.get(_page(release)))
+    fresh(db).add(
+        PreviewPolicy(release_id=release.id, mode=PreviewMode.CLIP, clip_start=0.0, clip_length=30.0)
+    )
+    commit(db)
+    assert 'id="clipped"' in text_of(web.get(_page(release)))
