@@ -156,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     from .fans.showcase import bp as showcase_bp
     from .fans.views import bp as fans_bp
     from .health.views import bp as health_bp
+    from .media.listening.views import bp as listening_bp
     from .media.views import bp as media_bp
     from .orders.fulfilment.claims import bp as claims_bp
     from .orders.gifts.views import bp as gifts_bp
@@ -189,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(provenance_bp)
     app.register_blueprint(verify_file_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(listening_bp)
     app.register_blueprint(payees_bp)
     app.register_blueprint(library_bp)
     app.register_blueprint(orders_bp)

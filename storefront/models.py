@@ -15,6 +15,7 @@ from .fans import models as fan_models
 from .jobs.models import Job
 from .mail.models import OutboundMessage
 from .media import models as media_models
+from .media.listening.models import ListeningLink
 from .orders import models as order_models
 from .orders.gifts import models as gift_models
 from .orders.models import Entitlement
@@ -36,6 +37,7 @@ __all__ = [
     "Entitlement",
     "Fingerprint",
     "Job",
+    "ListeningLink",
     "OutboundMessage",
     "Release",
     "ScreeningResult",

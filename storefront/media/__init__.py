@@ -11,11 +11,14 @@ if TYPE_CHECKING:
 
 def register_services(registry: ServiceRegistry) -> None:
     from ..releases.panels import WorkspacePanels
+    from .listening.links import ListeningClock, ListeningLinkService
     from .services import MediaService
     from .views import media_panel
 
     registry.register(MediaService, _media_service)
     registry.value(WorkspacePanels).add("media", media_panel)
+    registry.register(ListeningClock, lambda _services: ListeningClock())
+    registry.register(ListeningLinkService, lambda s: ListeningLinkService(s.session, s.find(ListeningClock)))
 
 
 def _media_service(services: RequestServices) -> MediaService:
