@@ -1,7 +1,7 @@
 """media: private listening links, expiring and revocable, found by the SHA-256 of their token
 
 Revision ID: 0025
-Revises: 0020
+Revises: 0024
 Create Date: 2026-12-03 15:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storefront.db
 
 revision = "0025"
-down_revision = "0020"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
