@@ -156,7 +156,15 @@ def test_unsigned_fields_are_shown_apart_and_edited_ones_fail(web, db, shop):
     verdict = verify_certificate(cert, keys)
     assert verdict.ok, verdict.reasons
     unsigned = {c.message.split(":")[0] for c in verdict.checks if c.statement == "Not signed"}
-    assert unsigned == {"ai_training", "certificate", "document_sha256", "files_current", "links", "status"}
+    assert unsigned == {
+        "ai_training",
+        "certificate",
+        "document_sha256",
+        "files_current",
+        "first_window",
+        "links",
+        "status",
+    }
     assert "“links”" not in unsigned and any("no signature covers it" in c.message for c in verdict.checks)
 
     edited = copy.deepcopy(cert)
