@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.factories.accounts import PASSWORD
@@ -41,3 +42,14 @@ def download_first_track_as_flac(page: Any, release: Any) -> bytes:
     assert download.suggested_filename.endswith(".flac")
     data: bytes = download.path().read_bytes()
     return data
+
+
+def read_mail_link(admin_page: Any, to: str) -> tuple[str, str]:
+    """The newest message to `to` in the admin outbox, as a person reads it: its text and its first link,
+    as a path on the site."""
+    admin_page.goto(f"/admin/outbox?to={to}")
+    admin_page.get_by_role("row").nth(1).get_by_role("link").click()
+    body: str = admin_page.locator("pre.mail-body").inner_text()
+    found = re.search(r"https?://\S+", body)
+    assert found, body
+    return body, re.sub(r"^https?://[^/]+", "", found.group(0))

@@ -5,7 +5,6 @@ job runs, the fan's mail in the outbox links to the collection, and the rest of 
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from storefront.audio.inspect.sniff import sniff
 from storefront.db import commit, utcnow
 from storefront.releases.models import ReleaseStatus
-from tests.browser.journeys import log_in
+from tests.browser.journeys import log_in, read_mail_link
 from tests.factories.accounts import make_artist, make_user
 from tests.factories.releases import make_release
 from tests.functional.media.builders import add_cover, add_master
@@ -31,16 +30,6 @@ def _download_flac(page: Any, track_id: int) -> bytes:
         form.get_by_role("button").click()
     data: bytes = download_info.value.path().read_bytes()
     return data
-
-
-def _mail_link(admin_page: Any, to: str) -> tuple[str, str]:
-    """The newest message to `to` in the admin outbox, as a person reads it: its text and its first link."""
-    admin_page.goto(f"/admin/outbox?to={to}")
-    admin_page.get_by_role("row").nth(1).get_by_role("link").click()
-    body: str = admin_page.locator("pre.mail-body").inner_text()
-    found = re.search(r"https?://\S+", body)
-    assert found, body
-    return body, re.sub(r"^https?://[^/]+", "", found.group(0))
 
 
 def test_a_fan_preorders_and_gets_the_whole_release_on_its_day(open_page, shop, tmp_path) -> None:
@@ -96,7 +85,7 @@ def test_a_fan_preorders_and_gets_the_whole_release_on_its_day(open_page, shop, 
 
     admin_page = open_page()
     log_in(admin_page, "admin@example.com")
-    body, link = _mail_link(admin_page, fan.email)
+    body, link = read_mail_link(admin_page, fan.email)
     assert "Night Ferry" in body and link == "/collection"
     page.goto(link)
     assert "Pre-order" not in page.locator("main").inner_text()

@@ -203,7 +203,7 @@ def mail_gift(session: Session, gift: Gift, mail: MailService, base_url: str) ->
         one_line(f"{giver} sent you “{line.title}”"),
         "gift",
         giver=giver,
-        title=line.title,
+        title=line.release.title,  # the line's own title ends with the artist's name
         artist=line.artist.name,
         message=gift.message,
         link=f"{base_url.rstrip('/')}/gift/{token}",
