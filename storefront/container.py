@@ -194,6 +194,6 @@ def register_services(registry: ServiceRegistry, platform: Platform) -> None:
     registry.register(WebsiteFetcher, lambda _: platform.website_fetcher)
     registry.register(SearchIndex, lambda _: platform.search)
     registry.register(JobQueue, lambda services: JobQueue(services.session, platform.jobs))
-    # Pre-orders read the day from the jobs' clock, so a test that moves one moves both.
+    # Pre-orders and first windows read the day from the jobs' clock, so a test that moves one moves both.
     registry.register_value(Calendar, Calendar(lambda: platform.executor.clock()))
     registry.register_value(PageCache, PageCache(platform.settings.page_cache_bytes))

@@ -13,12 +13,10 @@ def register_services(registry: ServiceRegistry) -> None:
     from .panels import WorkspacePanels
     from .services import ReleaseService
     from .uploads.services import UploadService
-    from .windows import WindowClock
 
     registry.register(ReleaseService, lambda s: ReleaseService(s.session))
     registry.register(UploadService, _upload_service)
     registry.register_value(WorkspacePanels, WorkspacePanels())
-    registry.register_value(WindowClock, WindowClock())
 
 
 def _upload_service(services: RequestServices) -> UploadService:

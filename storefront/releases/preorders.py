@@ -12,7 +12,7 @@ from .models import Release, ReleaseStatus, Track
 
 @dataclass
 class Calendar:
-    """What day it is for pre-orders (UTC). Tests pass a clock they move by hand."""
+    """The site's day (UTC), for pre-orders and first windows. Tests pass a clock they move by hand."""
 
     clock: Callable[[], datetime] = field(default=utcnow)
 

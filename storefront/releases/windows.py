@@ -7,16 +7,15 @@ so no cached page keeps a badge past the day its window ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from ..accounts.services import Actor
-from ..db import utcnow
 from ..events import record_event
 from ..web.services import find_service
 from .models import Release
+from .preorders import Calendar
 from .services import ReleaseError
 
 # The longest window an artist may hold: a year from today.
@@ -25,18 +24,9 @@ LONGEST_WINDOW_DAYS = 365
 WINDOW_EVENT = "release:first_window_changed"
 
 
-class WindowClock:
-    """Today's date in UTC for windows; tests give one whose time they move."""
-
-    def __init__(self, now: Callable[[], datetime] = utcnow) -> None:
-        self._now = now
-
-    def today(self) -> date:
-        return self._now().date()
-
-
 def today() -> date:
-    return find_service(WindowClock).today()
+    """The site's day (UTC), from the one calendar pre-orders read too; tests move its clock."""
+    return find_service(Calendar).today()
 
 
 def open_until(release: Release, on: date) -> date | None:

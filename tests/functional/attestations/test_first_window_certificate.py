@@ -8,7 +8,7 @@ from datetime import timedelta
 from storefront.attestations.verification import verify_certificate
 from storefront.db import commit, utcnow
 from storefront.releases.models import Release
-from storefront.releases.windows import WindowClock
+from storefront.releases.preorders import Calendar
 from tests.factories.attestations import approve, attestation_url, signable_release, signature_form
 from tests.helpers import ManualClock, fresh, text_of
 
@@ -17,7 +17,7 @@ def test_an_open_window_is_on_the_certificate_unsigned_and_goes_when_it_ends(
     signed_in, web, db, artist, tmp_path, override_service
 ):
     clock = ManualClock(utcnow())
-    override_service(WindowClock, WindowClock(clock))
+    override_service(Calendar, Calendar(clock))
     release, _ = signable_release(db, artist, tmp_path)
     assert signed_in.submit(attestation_url(artist, release), signature_form()).status_code == 302
     approve(db, release.id)

@@ -12,7 +12,7 @@ from storefront.db import commit, utcnow
 from storefront.events import AuditEvent
 from storefront.fans.models import Follow
 from storefront.releases.models import Release
-from storefront.releases.windows import WindowClock
+from storefront.releases.preorders import Calendar
 from tests.factories.accounts import PASSWORD, make_artist, make_user
 from tests.functional.catalog.test_sharing_support import page_of, public_release
 from tests.helpers import ManualClock, WebClient, fresh, text_of
@@ -21,7 +21,7 @@ from tests.helpers import ManualClock, WebClient, fresh, text_of
 @pytest.fixture
 def clock(override_service) -> ManualClock:
     moved = ManualClock(utcnow())
-    override_service(WindowClock, WindowClock(moved))
+    override_service(Calendar, Calendar(moved))
     return moved
 
 
