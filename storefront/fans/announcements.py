@@ -25,6 +25,8 @@ from ..jobs.interfaces import JobQueue, JobRegistry, JobSpec
 from ..jobs.runner import JobContext
 from ..mail.services import MailService, render_outside_request
 from ..releases.models import Release, ReleaseStatus
+from ..releases.preorders import Calendar, is_preorder
+from ..releases.windows import open_until, window_text
 from .models import FanMailPreference, Follow, ReleaseAnnouncement
 
 # {"release_id": int}: tell the followers of a release that became public.
@@ -104,19 +106,28 @@ def _tell(session: Session, platform: Any, release: Release, fans: list[User]) -
         "<release_slug>", quote(release.slug)
     )
     who = release.artist.name
+    today = Calendar(platform.executor.clock).today()
+    out_on = release.release_date if is_preorder(release, today) else None
+    if out_on is not None:
+        subject = f"Pre-order from {who}: “{release.title}”, out {out_on.day} {out_on:%B %Y}"
+    else:
+        subject = f"New from {who}: “{release.title}”"
+    until = open_until(release, today)
     for fan in fans:
         unsubscribe = f"{base}/unsubscribe/{unsubscribe_token(platform.tokens, fan.id)}"
         session.add(ReleaseAnnouncement(release_id=release.id, user_id=fan.id))
         mail.send_with_headers(
             "new_release",
             fan.email,
-            f"New from {who}: “{release.title}”",
+            subject,
             "new_release",
             {
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             release=release,
+            out_on=out_on,
+            here_first=window_text(until) if until is not None else "",
             fan=fan,
             link=base + path,
             unsubscribe=unsubscribe,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -198,3 +199,27 @@ def test_tampered_or_foreign_unsubscribe_links_are_refused(app, db, platform) ->
     commit(db)
     late = client.post(f"/unsubscribe/{unsubscribe_token(tokens, gone.id)}")
     assert late.status_code == 400 and "no longer exists" in text_of(late)
+
+
+def test_a_pre_order_is_announced_as_one_with_its_date_and_first_window(app, db, platform) -> None:
+    artist = make_artist(db, make_user(db, platform), name="Ana Ruiz", slug="ana-ruiz")
+    today = utcnow().date()
+    coming = make_release(db, artist, title="Coming Soon")
+    coming.release_date = today + timedelta(days=20)
+    coming.first_window_until = today + timedelta(days=50)
+    out = make_release(db, artist, title="Out Already")
+    out.release_date = today - timedelta(days=3)
+    fan = make_user(db, platform, email="fan@example.com")
+    _follow(db, fan, artist=artist)
+    _publish(db, platform, coming)
+    _publish(db, platform, out)
+
+    by_title = {m.subject: m for m in _new_release_mail(app, "fan@example.com")}
+    day = coming.release_date
+    pre_order = by_title[f"Pre-order from Ana Ruiz: “Coming Soon”, out {day.day} {day:%B %Y}"]
+    assert "is up for pre-order" in pre_order.text_body
+    assert f"comes out on {day.day} {day:%B %Y}" in pre_order.text_body
+    until = coming.first_window_until
+    assert f"Here first until {until.day} {until:%B %Y}" in pre_order.text_body
+    released = by_title["New from Ana Ruiz: “Out Already”"]
+    assert "pre-order" not in released.text_body and "Here first" not in released.text_body
