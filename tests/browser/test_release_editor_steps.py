@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sqlalchemy import select
 
 from storefront.releases.models import Release, ReleaseStatus
-from tests.browser.journeys import log_in
+from tests.browser.journeys import log_in, sign_attestation
 from tests.factories.accounts import make_artist, make_user
 from tests.factories.releases import cover_bytes, master_bytes
 
@@ -138,13 +137,7 @@ def test_an_artist_walks_the_steps_to_submitted_without_javascript(open_page, sh
 
     _next(page, "Attestation")
     assert not _done(page, "Attestation")
-    page.get_by_role("link", name="Sign the human-made attestation").click()
-    statements = page.locator("#sign fieldset input[type=checkbox]")
-    for i in range(statements.count() - 1):  # the last one is the stricter Embodied statement
-        statements.nth(i).check()
-    page.get_by_label("Your legal name").fill("Ana María Ruiz")
-    page.get_by_role("button", name="Sign the attestation").click()
-    page.wait_for_load_state()
+    sign_attestation(page)
     assert _current(page) == "Attestation" and _done(page, "Attestation")
 
     _next(page, "Review")
