@@ -17,12 +17,12 @@ from ..storage.interfaces import ObjectStorage
 from ..web.access import access
 from ..web.services import find_service
 from ..web.streaming import stream_object
-from . import steps, windows
+from . import windows
 from .access import ARTIST_RELEASE, ARTIST_TRACK
 from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
 from .identifiers import format_price
 from .models import Release, Track, Upload, UploadStatus
-from .panels import WorkspacePanels
+from .panels import WorkspacePanels, checklist, find_step, first_open, step_of
 from .services import ReleaseDetails, ReleaseError, ReleaseService
 
 bp = Blueprint("releases", __name__)
@@ -96,7 +96,7 @@ def workspace(release: Release, step: str = "", *, status: int = 200, **forms: A
     """One step of the editor where an artist prepares a release (the first open one unless named), with the
     checklist of all steps; forms with errors are passed in to be shown."""
     panels = find_service(WorkspacePanels).for_release(release)
-    current = steps.find(step or steps.first_open(release, panels))
+    current = find_step(step or first_open(release, panels))
     if current is None:
         abort(404)
     contributor_form = forms.get("contributor_form") or ContributorForm()
@@ -110,16 +110,16 @@ def workspace(release: Release, step: str = "", *, status: int = 200, **forms: A
         )
     if "track_form" in forms:
         track_forms[forms["track_id"]] = forms["track_form"]
-    checklist = steps.checklist(release, panels, current.name)
-    at = next(i for i, mark in enumerate(checklist) if mark.current)
+    marks = checklist(release, panels, current.name)
+    at = next(i for i, mark in enumerate(marks) if mark.current)
     page = render_template(
         "releases/workspace.html",
         artist=release.artist,
         release=release,
         step=current.name,
-        checklist=checklist,
-        previous_step=checklist[at - 1].step if at > 0 else None,
-        next_step=checklist[at + 1].step if at + 1 < len(checklist) else None,
+        checklist=marks,
+        previous_step=marks[at - 1].step if at > 0 else None,
+        next_step=marks[at + 1].step if at + 1 < len(marks) else None,
         release_form=forms.get("release_form") or _release_form(release.artist, release),
         new_track_form=forms.get("new_track_form") or NewTrackForm(),
         track_forms=track_forms,
@@ -134,7 +134,7 @@ def workspace(release: Release, step: str = "", *, status: int = 200, **forms: A
 
 def _back(release: Release, anchor: str = "") -> Response:
     """Back to the editor's step that shows `anchor`, so that saving keeps the person where they were."""
-    return redirect(step_url(release, steps.step_of(anchor)) + anchor)
+    return redirect(step_url(release, step_of(anchor)) + anchor)
 
 
 def step_url(release: Release, step: str) -> str:
