@@ -23,6 +23,16 @@ SECTIONS = {
     "review": ["review"],
     "extras": ["codes", "listening-links", "first-window"],
 }
+TITLES = {
+    "details": "Details and price",
+    "tracks": "Tracks and files",
+    "credits": "Credits",
+    "previews": "Previews",
+    "ai-training": "AI training",
+    "attestation": "Attestation",
+    "review": "Review",
+    "extras": "Codes, links and first window",
+}
 
 
 @pytest.fixture
@@ -59,6 +69,7 @@ def test_each_step_shows_only_its_own_sections(studio, db, step):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert _current(html) == step
+    assert f"<title>{TITLES[step]} · {release.title}" in html
     assert list(_marks(html)) == list(SECTIONS)  # every step, in order, on every page
     for name, sections in SECTIONS.items():
         for section in sections:
