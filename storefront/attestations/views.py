@@ -166,7 +166,9 @@ def sign(release: Release) -> ViewResult:
     # Sent after the commit, like all mail: the label's staff learn that it waits for their word.
     tell_countersigners(find_service(MailService), signed, external_url)
     flash("Signed. The platform countersigned your attestation.", "success")
-    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+    workspace = url_for(
+        "releases.workspace_page", slug=release.artist.slug, release_id=release.id, step="attestation"
+    )
     return redirect(workspace + "#attestation")
 
 

@@ -215,7 +215,9 @@ class CurationService:
         return record
 
     def _tell_artist(self, release: Release, record: ReviewDecision) -> None:
-        link = self.url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+        link = self.url_for(
+            "releases.workspace_page", slug=release.artist.slug, release_id=release.id, step="review"
+        )
         subject = {
             Decision.APPROVE: f"“{release.title}” is approved and on sale",
             Decision.REQUEST_CHANGES: f"Changes requested for “{release.title}”",

@@ -64,7 +64,9 @@ def submit(release: Release) -> ResponseReturnValue:
             flash(error.message, "error")
         else:
             flash("Submitted for review. We'll write to you when a curator has decided.", "success")
-    return redirect(url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id))
+    return redirect(
+        url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id, step="review")
+    )
 
 
 @bp.route("/artists/<slug>/releases/<int:release_id>/appeal", methods=["GET", "POST"])
@@ -81,7 +83,9 @@ def appeal(release: Release) -> ResponseReturnValue:
         else:
             flash("Your appeal is sent. A platform curator will answer it.", "success")
             return redirect(
-                url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+                url_for(
+                    "releases.workspace_page", slug=release.artist.slug, release_id=release.id, step="review"
+                )
             )
         return render_template("curation/appeal.html", release=release, decision=decision, form=form), 422
     return render_template("curation/appeal.html", release=release, decision=decision, form=form)

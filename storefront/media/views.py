@@ -210,7 +210,9 @@ def preview_analysis(track_id: int) -> ResponseReturnValue:
 
 # -- the artist's side ----------------------------------------------------------------------------------
 def _workspace(release: Release) -> Response:
-    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+    workspace = url_for(
+        "releases.workspace_page", slug=release.artist.slug, release_id=release.id, step="previews"
+    )
     return redirect(workspace + "#media")
 
 

@@ -22,7 +22,7 @@ from .access import ARTIST_RELEASE, ARTIST_TRACK
 from .forms import ContributorForm, NewTrackForm, OrderForm, ReleaseForm, TrackForm
 from .identifiers import format_price
 from .models import Release, Track, Upload, UploadStatus
-from .panels import WorkspacePanels
+from .panels import WorkspacePanels, checklist, find_step, first_open, step_of
 from .services import ReleaseDetails, ReleaseError, ReleaseService
 
 bp = Blueprint("releases", __name__)
@@ -92,8 +92,13 @@ def open_notices(release: Release) -> list[Upload]:
     return notices
 
 
-def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResult:
-    """The one page where an artist prepares a release; forms with errors are passed in to be shown."""
+def workspace(release: Release, step: str = "", *, status: int = 200, **forms: Any) -> ViewResult:
+    """One step of the editor where an artist prepares a release (the first open one unless named), with the
+    checklist of all steps; forms with errors are passed in to be shown."""
+    panels = find_service(WorkspacePanels).for_release(release)
+    current = find_step(step or first_open(release, panels))
+    if current is None:
+        abort(404)
     contributor_form = forms.get("contributor_form") or ContributorForm()
     contributor_form.track_id.choices = [("", "The whole release")] + [
         (str(t.id), f"{t.position}. {t.title}") for t in release.tracks
@@ -105,10 +110,16 @@ def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResul
         )
     if "track_form" in forms:
         track_forms[forms["track_id"]] = forms["track_form"]
+    marks = checklist(release, panels, current.name)
+    at = next(i for i, mark in enumerate(marks) if mark.current)
     page = render_template(
         "releases/workspace.html",
         artist=release.artist,
         release=release,
+        step=current.name,
+        checklist=marks,
+        previous_step=marks[at - 1].step if at > 0 else None,
+        next_step=marks[at + 1].step if at + 1 < len(marks) else None,
         release_form=forms.get("release_form") or _release_form(release.artist, release),
         new_track_form=forms.get("new_track_form") or NewTrackForm(),
         track_forms=track_forms,
@@ -116,14 +127,18 @@ def workspace(release: Release, *, status: int = 200, **forms: Any) -> ViewResul
         order_form=OrderForm(),
         format_price=format_price,
         notices=open_notices(release),
-        panels=find_service(WorkspacePanels).for_release(release),
+        panels=panels,
     )
     return (page, status) if status != 200 else page
 
 
 def _back(release: Release, anchor: str = "") -> Response:
-    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
-    return redirect(workspace + anchor)
+    """Back to the editor's step that shows `anchor`, so that saving keeps the person where they were."""
+    return redirect(step_url(release, step_of(anchor)) + anchor)
+
+
+def step_url(release: Release, step: str) -> str:
+    return url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id, step=step)
 
 
 @bp.get(BASE + "/<int:release_id>/artwork/<int:size>.jpg")
@@ -161,7 +176,7 @@ def new(artist: Artist) -> ViewResult:
                 _error(form, error)
             else:
                 flash("Draft created. Add tracks, upload the masters and the artwork.", "success")
-                return _back(release)
+                return _back(release, "#tracks")
         return render_template("releases/new.html", artist=artist, form=form), 422
     return render_template("releases/new.html", artist=artist, form=form)
 
@@ -169,7 +184,7 @@ def new(artist: Artist) -> ViewResult:
 @bp.get(BASE + "/<int:release_id>")
 @access(ARTIST_RELEASE)
 def workspace_page(release: Release) -> ViewResult:
-    return workspace(release)
+    return workspace(release, request.args.get("step", ""))
 
 
 @bp.post(BASE + "/<int:release_id>/details")
@@ -183,8 +198,8 @@ def details(release: Release) -> ViewResult:
             _error(form, error)
         else:
             flash("Details saved.", "success")
-            return _back(release)
-    return workspace(release, status=422, release_form=form)
+            return _back(release, "#details")
+    return workspace(release, "details", status=422, release_form=form)
 
 
 @bp.post(BASE + "/<int:release_id>/tracks")
@@ -198,7 +213,7 @@ def add_track(release: Release) -> ViewResult:
             _error(form, error)
         else:
             return _back(release, f"#track-{track.id}")
-    return workspace(release, status=422, new_track_form=form)
+    return workspace(release, "tracks", status=422, new_track_form=form)
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>")
@@ -222,7 +237,7 @@ def update_track(release: Release, track: Track) -> ViewResult:
         else:
             flash(f"Track {track.position} saved.", "success")
             return _back(release, f"#track-{track.id}")
-    return workspace(release, status=422, track_form=form, track_id=track.id)
+    return workspace(release, "tracks", status=422, track_form=form, track_id=track.id)
 
 
 @bp.post(BASE + "/<int:release_id>/tracks/<int:track_id>/move")
@@ -249,7 +264,7 @@ def order_tracks(release: Release) -> ViewResult:
             if request.accept_mimetypes.best == "application/json":
                 return {"error": message}, 422  # type: ignore[return-value]
             flash(message, "error")
-            return workspace(release, status=422)
+            return workspace(release, "tracks", status=422)
     if request.accept_mimetypes.best == "application/json":
         return {"order": [t.id for t in release.tracks]}  # type: ignore[return-value]
     return _back(release, "#tracks")
@@ -289,7 +304,7 @@ def add_contributor(release: Release) -> ViewResult:
             _error(form, error)
         else:
             return _back(release, "#credits")
-    return workspace(release, status=422, contributor_form=form)
+    return workspace(release, "credits", status=422, contributor_form=form)
 
 
 @bp.post(BASE + "/<int:release_id>/contributors/<int:contributor_id>/delete")

@@ -16,8 +16,8 @@ def log_in(page: Any, email: str) -> None:
     page.wait_for_load_state()
 
 
-def sign_and_submit(page: Any, artist: Any, release: Any) -> None:
-    page.goto(f"/artists/{artist.slug}/releases/{release.id}")
+def sign_attestation(page: Any) -> None:
+    """From the editor's attestation step: sign the standard attestation, and come back to the step."""
     page.get_by_role("link", name="Sign the human-made attestation").click()
     statements = page.locator("#sign fieldset input[type=checkbox]")
     for i in range(statements.count() - 1):  # the last one is the stricter Embodied statement
@@ -25,6 +25,12 @@ def sign_and_submit(page: Any, artist: Any, release: Any) -> None:
     page.get_by_label("Your legal name").fill("Ana María Ruiz")
     page.get_by_role("button", name="Sign the attestation").click()
     page.wait_for_load_state()
+
+
+def sign_and_submit(page: Any, artist: Any, release: Any) -> None:
+    page.goto(f"/artists/{artist.slug}/releases/{release.id}?step=attestation")
+    sign_attestation(page)
+    page.get_by_role("link", name="Next: Review").click()
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_load_state()
     assert "Submitted for review" in page.locator(".flashes").inner_text()

@@ -39,7 +39,7 @@ def test_press_opens_a_private_link_and_plays_a_track(open_page, draft) -> None:
     email, workspace, _ = draft
     artist_page = open_page()
     log_in(artist_page, email)
-    artist_page.goto(workspace)
+    artist_page.goto(workspace + "?step=extras")
     artist_page.get_by_role("link", name="Listening links").click()
     artist_page.get_by_label("Who is it for").fill("Pitchfork — J. Doe")
     artist_page.get_by_role("button", name="Make a listening link").click()

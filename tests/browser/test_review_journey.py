@@ -70,6 +70,6 @@ def test_sign_screen_approve_and_verify_then_a_rejection(new_page, db, platform,
     fan.wait_for_load_state()
     assert fan.get_by_role("heading", name="Not valid").is_visible()
 
-    artist_page.goto(f"/artists/ana-ruiz/releases/{second.id}")
+    artist_page.goto(f"/artists/ana-ruiz/releases/{second.id}?step=review")
     review = artist_page.locator("#review").inner_text()
     assert "This matches another artist's published track." in review and "Appeal this decision" in review

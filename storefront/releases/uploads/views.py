@@ -23,8 +23,12 @@ from .services import StorageUnavailable, UploadService
 bp = Blueprint("uploads", __name__)
 
 
-def _workspace_url(release: Release) -> str:
-    return url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id)
+def _workspace_url(release: Release, kind: str = "") -> str:
+    """The editor's step for files of this kind: evidence is attached at review, the rest with the tracks."""
+    step = "review" if kind == "evidence" else "tracks"
+    anchor = "#review" if kind == "evidence" else "#files"
+    workspace = url_for("releases.workspace_page", slug=release.artist.slug, release_id=release.id, step=step)
+    return workspace + anchor
 
 
 def describe(upload: Upload) -> dict[str, Any]:
@@ -112,7 +116,7 @@ def retry(release: Release, upload: Upload) -> ResponseReturnValue:
             flash(error.message, "error")
         else:
             flash(f"Checking {upload.original_filename} again.", "success")
-    return redirect(_workspace_url(release) + "#files")
+    return redirect(_workspace_url(release, upload.kind.value))
 
 
 # -- without JavaScript: a plain form straight to storage, which sends the browser back here ---------------
@@ -145,9 +149,7 @@ def direct(release: Release) -> ResponseReturnValue:
         )
     except ReleaseError as error:
         flash(error.message, "error")
-        return redirect(
-            _workspace_url(release) + "#files"
-        )
+        return redirect(_workspace_url(release, kind))
     return render_template(
         "releases/direct_upload.html",
         artist=release.artist,
@@ -196,4 +198,4 @@ def check(release: Release, upload: Upload) -> ResponseReturnValue:
                 flash(upload.problems[0]["message"] if upload.problems else "The file was refused.", "error")
             else:
                 flash(f"{upload.original_filename} arrived; it is being checked.", "success")
-    return redirect(_workspace_url(release) + "#files")
+    return redirect(_workspace_url(release, upload.kind.value))

@@ -54,7 +54,8 @@ def test_signing_binds_the_exact_files_and_the_platform_signature_verifies(
         url, signature_form(**{"el_mixing-ai": "assistive", "el_mixing-tools": "Ozone 11, Pro-Q 3"})
     )
     assert response.status_code == 302, text_of(response)[:3000]
-    assert response.headers["Location"].endswith(f"/artists/harbour/releases/{release.id}#attestation")
+    back = f"/artists/harbour/releases/{release.id}?step=attestation#attestation"
+    assert response.headers["Location"].endswith(back)
 
     [attestation] = _attestations(db)
     release = db.get(Release, release.id)
@@ -217,7 +218,7 @@ def test_replacing_a_master_or_the_artwork_makes_the_attestation_stale(
     assert service().is_stale(release, attestation)
     [reason] = service().ready_for_review(release)
     assert "out of date" in reason and "the master of track 1 “Song 1” was replaced" in reason
-    workspace = text_of(signed_in.get(f"/artists/harbour/releases/{release.id}"))
+    workspace = text_of(signed_in.get(f"/artists/harbour/releases/{release.id}?step=attestation"))
     assert "Out of date" in workspace and "Sign the human-made attestation" in workspace
 
     assert signed_in.submit(url, signature_form()).status_code == 302

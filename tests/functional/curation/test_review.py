@@ -38,13 +38,13 @@ def _curator(app, db, platform) -> WebClient:
 def test_submission_needs_a_signed_attestation(studio, db):
     web, artist, release = studio
     base = _workspace(artist, release)
-    page = text_of(web.get(base))
+    page = text_of(web.get(base + "?step=review"))
     assert "Before you can submit" in page and "Submit for review" not in page
     web.submit(base, action=f"{base}/submit")
     assert fresh(db).get(Release, release.id).status == ReleaseStatus.DRAFT
 
     assert web.submit(attestation_url(artist, release), signature_form()).status_code == 302
-    assert "Submit for review" in text_of(web.get(base))
+    assert "Submit for review" in text_of(web.get(base + "?step=review"))
     assert web.submit(base, action=f"{base}/submit").status_code == 302
     submitted = fresh(db).get(Release, release.id)
     assert submitted.status == ReleaseStatus.IN_REVIEW and submitted.submitted_at is not None
@@ -96,7 +96,7 @@ def test_changes_requested_and_rejection_are_explained_to_the_artist(studio, app
         action=decide,
     )
     assert fresh(db).get(Release, release.id).status == ReleaseStatus.CHANGES_REQUESTED
-    assert "Credit the drummer on track 2." in text_of(web.get(base))
+    assert "Credit the drummer on track 2." in text_of(web.get(base + "?step=review"))
     assert "Credit the drummer" in mail_to(app, "artist@example.com")[-1].text_body
 
     web.submit(base, action=f"{base}/submit")
@@ -111,7 +111,7 @@ def test_changes_requested_and_rejection_are_explained_to_the_artist(studio, app
     )
     rejected = fresh(db).get(Release, release.id)
     assert rejected.status == ReleaseStatus.REJECTED
-    page = text_of(web.get(base))
+    page = text_of(web.get(base + "?step=review"))
     assert "The vocals are a voice model." in page and "Appeal this decision" in page
     log = text_of(web.get("/decisions"))
     assert "rejected" in log and "Generated content" in log and "voice model" not in log  # no private text
@@ -215,7 +215,7 @@ def test_takedown_tells_buyers_revokes_and_refunds_then_the_artist_appeals(studi
     assert fresh(db).get(Release, release.id).status == ReleaseStatus.APPROVED
     assert "reinstated on appeal" in text_of(web.get("/decisions"))
     # One appeal per decision.
-    assert "Appeal this decision" not in text_of(web.get(base))
+    assert "Appeal this decision" not in text_of(web.get(base + "?step=review"))
 
 
 def test_reports_are_rate_limited_per_account(studio, app, db, platform):

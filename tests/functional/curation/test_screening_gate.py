@@ -101,8 +101,9 @@ def test_a_late_refusal_cannot_slip_through_and_takes_an_approved_release_off_sa
 
     # The artist sees that the new master is not screened yet, and cannot submit it.
     waiting = "not screened yet: Track 1, “Song 1” (Night Drive.wav)"
-    page = text_of(web.get(base))
-    assert "Screening of your files: screening" in page and waiting in page
+    page = text_of(web.get(base + "?step=attestation"))
+    assert "Screening of your files: screening" in page
+    assert waiting in text_of(web.get(base + "?step=review"))
     refused = text_of(web.submit(base, action=f"{base}/submit", follow_redirects=True))
     assert waiting in refused
     assert fresh(db).get(Release, release.id).status == ReleaseStatus.DRAFT
@@ -145,7 +146,7 @@ def test_a_late_refusal_cannot_slip_through_and_takes_an_approved_release_off_sa
         mail = mail_to(app, address)[-1]
         assert "off sale" in mail.subject and "Night Drive.wav" in mail.text_body
         assert "trainedAlgorithmicMedia" in mail.text_body
-    assert "refused by screening" in text_of(web.get(base))
+    assert "refused by screening" in text_of(web.get(base + "?step=attestation"))
     assert "Refused by screening: Track 1, “Song 1” (Night Drive.wav)" in text_of(
         curator.get(f"/review/releases/{release.id}")
     )
@@ -196,7 +197,7 @@ def test_artists_see_flags_before_signing_and_curators_see_track_and_file_names(
     result.summary = "Tags carry traces of an AI music generator (Suno)."
     commit(db)
 
-    page = text_of(web.get(f"/artists/{artist.slug}/releases/{release.id}"))
+    page = text_of(web.get(f"/artists/{artist.slug}/releases/{release.id}?step=attestation"))
     assert "Screening of your files: flagged" in page
     assert "Track 1, “Song 1” (01.flac)" in page and "Tags carry traces of an AI music generator" in page
     review = text_of(curator.get(f"/review/releases/{release.id}"))

@@ -182,7 +182,7 @@ def test_a_clip_policy_remakes_the_previews(web, db, platform, studio, tmp_path)
         up.base, {"mode": "clip", "clip_start": "1", "clip_length": "2"}, action=f"{up.base}/preview-policy"
     )
     assert refused.status_code == 302
-    assert "The preview was not changed" in text_of(web.get(up.base))
+    assert "The preview was not changed" in text_of(web.get(up.base + "?step=previews"))
     saved = web.submit(
         up.base, {"mode": "clip", "clip_start": "1", "clip_length": "6"}, action=f"{up.base}/preview-policy"
     )

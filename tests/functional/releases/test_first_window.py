@@ -63,7 +63,7 @@ def test_an_artist_opens_a_window_and_every_public_place_says_so(app, db, platfo
     until = _until(clock, 10)
     saved = _set(web, release, until)
     assert saved.status_code == 302 and saved.headers["Location"].endswith("#first-window")
-    assert _long(until) in text_of(web.get(_workspace(release)))
+    assert _long(until) in text_of(web.get(_workspace(release) + "?step=extras"))
     assert fresh(db).get(Release, release.id).first_window_until.isoformat() == until
     web.logout()
 
@@ -128,7 +128,7 @@ def test_a_bad_day_is_refused_in_words_and_changes_nothing(db, clock, world, unt
     }.get(until, until)
     response = _set(web, release, typed)
     assert response.status_code == 302
-    assert said in text_of(web.get(_workspace(release)))
+    assert said in text_of(web.get(_workspace(release) + "?step=extras"))
     assert fresh(db).get(Release, release.id).first_window_until is None
 
 
@@ -137,7 +137,7 @@ def test_a_year_is_allowed_and_the_artist_can_end_the_window(db, clock, world):
     assert _set(web, release, _until(clock, 365)).status_code == 302
     assert fresh(db).get(Release, release.id).first_window_until is not None
     assert _set(web, release, "", end="yes").status_code == 302
-    assert "The first window has ended" in text_of(web.get(_workspace(release)))
+    assert "The first window has ended" in text_of(web.get(_workspace(release) + "?step=extras"))
     assert fresh(db).get(Release, release.id).first_window_until is None
     tags = fresh(db).scalars(select(AuditEvent.tag).where(AuditEvent.subject_id == release.id)).all()
     assert tags.count("release:first_window_changed") == 2

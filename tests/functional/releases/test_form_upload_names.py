@@ -96,7 +96,7 @@ def test_a_small_cover_sent_without_javascript_is_named_in_every_message(web, db
     assert upload.status == UploadStatus.REJECTED
     message = upload.problems[0]["message"]
     assert "“my cover.jpg” is 300 x 300 pixels" in message and "Cover" not in message
-    workspace = text_of(web.get(sender.base))
+    workspace = text_of(web.get(sender.base + "?step=tracks"))
     assert "my cover.jpg" in workspace and "“Cover”" not in workspace
 
 

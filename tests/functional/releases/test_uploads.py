@@ -104,7 +104,7 @@ def test_two_masters_and_a_cover_become_a_complete_release(web, db, platform, ba
     assert len(first.sha256) == 64 and first.final_key.startswith(f"releases/{band.id}/{release.id}/masters/")
     assert release.artwork is not None and release.artwork.info["width"] == 1600
     assert _objects(platform, "staging/") == []
-    page = text_of(web.get(up.base))
+    page = text_of(web.get(up.base + "?step=tracks"))
     assert "2 of 2" in page and "96.0 kHz" in page and "0:02" in page
     cover = web.get(f"{up.base}/artwork/350.jpg")
     assert cover.status_code == 200 and cover.mimetype == "image/jpeg"

@@ -74,7 +74,7 @@ def test_declared_ai_audio_is_refused_with_the_reason_and_nothing_kept(
     assert found["c2pa"].verdict.value == "reject" and found["c2pa"].severity.value == "high"
     assert "trainedAlgorithmicMedia" in found["c2pa"].summary
     assert "fingerprint" not in found and db.scalar(select(func.count(Fingerprint.id))) == 0
-    page = text_of(band.web.get(f"/artists/band/releases/{upload.release_id}"))
+    page = text_of(band.web.get(f"/artists/band/releases/{upload.release_id}?step=tracks"))
     assert "its content credentials declare AI-generated audio" in page and "Night Drive" in page
     assert results_for_release(fresh(db), upload.release_id) == []  # only files in force by default
     history = results_for_release(fresh(db), upload.release_id, current_only=False)
