@@ -9,14 +9,13 @@ from wtforms import StringField, TextAreaField
 
 from .. import csrf
 from ..accounts.access import ARTIST_OWNER, current_user
-from ..accounts.credentials import Tokens
 from ..accounts.models import Artist, User
 from ..db import get_session
 from ..jobs.interfaces import JobQueue
 from ..web.access import PUBLIC, access
 from ..web.services import find_service
-from .announcements import UnsubscribeInvalid, read_unsubscribe_token
 from .mailings import ARTIST_MESSAGES, BODY_MAX, SUBJECT_MAX, MailingError, MailingService, clean
+from .views import UnsubscribeForm, unsubscriber
 
 bp = Blueprint("mailings", __name__)
 
@@ -92,26 +91,11 @@ def send(artist: Artist) -> ResponseReturnValue:
 
 
 # -- unsubscribing from artists' messages -------------------------------------------------------------------
-class UnsubscribeForm(FlaskForm):  # type: ignore[misc]
-    pass
-
-
-def _unsubscriber(token: str) -> int | str:
-    try:
-        user_id = read_unsubscribe_token(find_service(Tokens), token, ARTIST_MESSAGES)
-    except UnsubscribeInvalid as error:
-        return error.message
-    user = get_session().get(User, user_id)
-    if user is None or user.deleted_at is not None:
-        return "This unsubscribe link is for an account that no longer exists."
-    return user_id
-
-
 @bp.get("/unsubscribe/artist-messages/<token>")
 @access(PUBLIC)
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     # A GET changes nothing: mail scanners open links. The page asks for one press of a button.
-    found = _unsubscriber(token)
+    found = unsubscriber(token, ARTIST_MESSAGES)
     if isinstance(found, str):
         return render_template("fans/unsubscribe_messages.html", problem=found), 400
     return render_template("fans/unsubscribe_messages.html", form=UnsubscribeForm(), token=token)
@@ -121,7 +105,7 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 @access(PUBLIC)
 def unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click: the signed link is the proof, so this endpoint is exempt from CSRF."""
-    found = _unsubscriber(token)
+    found = unsubscriber(token, ARTIST_MESSAGES)
     if isinstance(found, str):
         return render_template("fans/unsubscribe_messages.html", problem=found), 400
     MailingService(get_session()).set_artist_messages(found, False)

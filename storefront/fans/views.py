@@ -25,7 +25,7 @@ from ..releases.models import Release
 from ..web.access import LOGGED_IN, PUBLIC, access, safe_next
 from ..web.caching import guest_form
 from ..web.services import find_service
-from .announcements import UnsubscribeInvalid, read_unsubscribe_token
+from .announcements import NEW_RELEASES, UnsubscribeInvalid, read_unsubscribe_token
 from .follows import FanError, FanService
 from .mailings import MailingService
 
@@ -194,10 +194,10 @@ class UnsubscribeForm(FlaskForm):  # type: ignore[misc]
     pass
 
 
-def _unsubscriber(token: str) -> int | str:
-    """The account id the link names, or the message saying why the link does not work."""
+def unsubscriber(token: str, list_name: str = NEW_RELEASES) -> int | str:
+    """The account id the link for `list_name` names, or the message saying why the link does not work."""
     try:
-        user_id = read_unsubscribe_token(find_service(Tokens), token)
+        user_id = read_unsubscribe_token(find_service(Tokens), token, list_name)
     except UnsubscribeInvalid as error:
         return error.message
     user = get_session().get(User, user_id)
@@ -210,7 +210,7 @@ def _unsubscriber(token: str) -> int | str:
 @access(PUBLIC)
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     # A GET changes nothing: mail scanners open links. The page asks for one press of a button.
-    found = _unsubscriber(token)
+    found = unsubscriber(token)
     if isinstance(found, str):
         return render_template("fans/unsubscribe.html", problem=found), 400
     return render_template("fans/unsubscribe.html", form=UnsubscribeForm(), token=token)
@@ -221,7 +221,7 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 def unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058: a mail client posts `List-Unsubscribe=One-Click` here with no cookie and no form token;
     the signed link is the proof, so this endpoint is exempt from CSRF."""
-    found = _unsubscriber(token)
+    found = unsubscriber(token)
     if isinstance(found, str):
         return render_template("fans/unsubscribe.html", problem=found), 400
     find_service(FanService).set_new_releases(found, False)
