@@ -11,6 +11,7 @@ index keeps a taken-down track: a re-upload of it is still caught.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -91,7 +92,13 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     reindex(session, fingerprint_ids=prints, upload_ids=uploads)
 
 
+# The session factories already following. Not `event.contains`: SQLAlchemy keys its registry by the
+# target's id(), so a new factory at the address of a collected one would look as if it were following.
+_following: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def follow_catalog(sessions: sessionmaker[Session]) -> None:
     """Keep the copy index in step with every flush of sessions made by `sessions`."""
-    if not event.contains(sessions, "after_flush", _after_flush):
+    if sessions not in _following:
         event.listen(sessions, "after_flush", _after_flush)
+        _following.add(sessions)
