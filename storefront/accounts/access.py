@@ -20,7 +20,13 @@ def current_user() -> User | None:
     return user
 
 
-def _profile_check(kind: str, owner_only: bool) -> Check:
+def manages_releases_of(user: User, artist: Artist) -> bool:
+    """Whether the user is on the staff of a label the artist lets manage its releases (active roster)."""
+    labels = {staff.label_id for staff in user.label_memberships}
+    return any(link.manages and link.label_id in labels for link in artist.roster_links)
+
+
+def _profile_check(kind: str, owner_only: bool, managers: bool = False) -> Check:
     def check(user: User, view_args: ViewArgs) -> ViewArgs | None:
         granted = dict(view_args)
         slug = granted.pop("slug", None)
@@ -38,6 +44,9 @@ def _profile_check(kind: str, owner_only: bool) -> Check:
                     return None
                 granted[kind] = profile
                 return granted
+        if managers and isinstance(profile, Artist) and manages_releases_of(user, profile):
+            granted[kind] = profile
+            return granted
         return None
 
     return check
@@ -53,11 +62,14 @@ def _admin(user: User) -> bool:
 
 # The artist's members, passing `artist` to the view: other rooms build their rules on it.
 artist_member = _profile_check("artist", owner_only=False)
+# The artist's members and the staff of the labels it lets manage its releases: the release workspace's.
+artist_manager = _profile_check("artist", owner_only=False, managers=True)
 
 ADMIN = Rule("admin", needs_login=True, needs_verified=True, check=granted_when(_admin))
 # Platform curators and label staff; which releases each may decide is checked per release.
 REVIEWER = Rule("reviewer", True, True, granted_when(_reviewer))
 ARTIST_MEMBER = Rule("artist-member", True, True, artist_member)
+ARTIST_MANAGER = Rule("artist-manager", True, True, artist_manager)
 ARTIST_OWNER = Rule("artist-owner", True, True, _profile_check("artist", owner_only=True))
 LABEL_STAFF = Rule("label-staff", True, True, _profile_check("label", owner_only=False))
 LABEL_OWNER = Rule("label-owner", True, True, _profile_check("label", owner_only=True))

@@ -190,6 +190,11 @@ class RosterLink(Base):
     label_collects: Mapped[bool] = mapped_column(default=False)
     # The label has asked to collect and waits for the artist's answer; the artist's yes sets label_collects.
     collect_proposed_at: Mapped[datetime | None] = mapped_column()
+    # By the artist's agreement the label's staff manage its releases: drafts, details, tracks, files,
+    # previews, windows and submission. Signing the attestation stays the artist's own act.
+    label_manages: Mapped[bool] = mapped_column(default=False)
+    # The label has asked to manage and waits for the artist's answer; the artist's yes sets label_manages.
+    manage_proposed_at: Mapped[datetime | None] = mapped_column()
 
     label: Mapped[Label] = relationship(back_populates="roster_links")
     artist: Mapped[Artist] = relationship(back_populates="roster_links")
@@ -201,3 +206,8 @@ class RosterLink(Base):
         if self.label_consent_at and self.artist_consent_at:
             return RosterStatus.ACTIVE
         return RosterStatus.AWAITING_ARTIST if self.label_consent_at else RosterStatus.AWAITING_LABEL
+
+    @property
+    def manages(self) -> bool:
+        """Whether the label's staff may manage the artist's releases right now."""
+        return self.label_manages and self.status == RosterStatus.ACTIVE

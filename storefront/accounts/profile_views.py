@@ -195,6 +195,39 @@ def _roster_end(profile: Artist | Label, link_id: int) -> ViewResult:
     return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
 
 
+def _managing(profile: Artist | Label, link_id: int, action: str) -> ViewResult:
+    """The label asks to manage the artist's releases, the artist agrees, or either side ends it."""
+    link = _roster_link(profile, link_id)
+    if ConfirmForm().validate():
+        service = find_service(MembershipService)
+        try:
+            if action == "propose":
+                service.propose_managing(link, actor())
+                flash(f"Asked {link.artist.name} to let {link.label.name} manage its releases.", "success")
+            elif action == "accept":
+                service.accept_managing(link, actor())
+                flash(f"{link.label.name}'s staff can now manage your releases.", "success")
+            else:
+                service.end_managing(link, actor(), by_label=isinstance(profile, Label))
+                flash(f"{link.label.name}'s staff no longer manage {link.artist.name}'s releases.", "success")
+        except AccountError as error:
+            flash(error.message, "error")
+            return _members(profile, status=422)
+    return redirect(url_for(f"profiles.{_kind_of(profile)}_members", slug=profile.slug))
+
+
+def _manage_propose(profile: Artist | Label, link_id: int) -> ViewResult:
+    return _managing(profile, link_id, "propose")
+
+
+def _manage_accept(profile: Artist | Label, link_id: int) -> ViewResult:
+    return _managing(profile, link_id, "accept")
+
+
+def _manage_end(profile: Artist | Label, link_id: int) -> ViewResult:
+    return _managing(profile, link_id, "end")
+
+
 # -- routes: the same actions for artists and labels, each under its own access rule -------------------------
 @bp.route("/artists/new", methods=["GET", "POST"])
 @access(VERIFIED)
@@ -231,7 +264,11 @@ def _routes(kind: str, member_rule: Rule, owner_rule: Rule) -> None:
         ("roster_propose", "/roster/propose", ["POST"], owner_rule, _roster_propose),
         ("roster_accept", "/roster/<int:link_id>/accept", ["POST"], owner_rule, _roster_accept),
         ("roster_end", "/roster/<int:link_id>/end", ["POST"], owner_rule, _roster_end),
+        ("manage_end", "/roster/<int:link_id>/manage/end", ["POST"], owner_rule, _manage_end),
     ]
+    # The label asks to manage an artist's releases; the artist agrees.
+    manage = ("manage_propose", _manage_propose) if kind == "label" else ("manage_accept", _manage_accept)
+    views.append((manage[0], "/roster/<int:link_id>/manage", ["POST"], owner_rule, manage[1]))
     for name, path, methods, rule, action in views:
         endpoint = f"{kind}_{name}"
         view = access(rule)(_profile_view(kind, endpoint, action))

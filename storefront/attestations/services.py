@@ -24,6 +24,7 @@ from .manifests.status import ai_training, public_status, status_document
 from .models import Attestation, LabelRequirement
 from .policy import CURRENT_VERSION, ELEMENTS, POLICIES, TRACK_ELEMENTS, Declaration, Level, credit_findings
 from .signing.rules import AttestationRefused, Problem, SigningRequest, normal_name, signing_problems
+from .signing.stakes import people_involved
 from .verification import APPROVAL_TYPE, ATTESTATION_TYPE, COUNTERSIGNATURE_TYPE, Keyring
 
 CERTIFICATE_TYPE = "velvet.human-made-certificate/1"
@@ -193,18 +194,14 @@ class AttestationService:
             for link in release.artist.roster_links
         ):
             problems.append(Problem(f"{release.artist.name} is no longer on {label.name}'s roster."))
-        elif staff.id == attestation.signer_user_id or any(
-            m.user_id == staff.id for m in release.artist.members
-        ):
-            # The countersignature is the label's word beside the artist's; the artist can't give it itself.
-            problems.append(
-                Problem(
-                    f"You are a member of {release.artist.name} or signed this attestation; another "
-                    f"member of {label.name}'s staff has to countersign it."
-                )
-            )
         elif attestation.label_countersigned_at is not None:
             problems.append(Problem("This attestation is already countersigned."))
+        elif (how := people_involved(release).get(staff.id)) is not None:
+            # The countersignature is the label's word beside the artist's: nobody with a stake in the
+            # release (its members, its signer, whoever uploaded its files or edited it) can give it.
+            problems.append(
+                Problem(f"You {how}, so another member of {label.name}'s staff has to countersign it.")
+            )
         else:
             current = self.current(release)
             if current is None or current.id != attestation.id:

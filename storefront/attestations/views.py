@@ -25,7 +25,7 @@ from ..config import Settings
 from ..db import get_session
 from ..mail.services import MailService
 from ..releases import windows
-from ..releases.access import ARTIST_RELEASE
+from ..releases.access import ARTIST_OWN_RELEASE
 from ..releases.models import Release, ReleaseStatus
 from ..web.access import PUBLIC, access
 from ..web.inputs import query_id
@@ -135,7 +135,7 @@ def _sign_page(
 
 
 @bp.route(WORKSPACE, methods=["GET", "POST"])
-@access(ARTIST_RELEASE)
+@access(ARTIST_OWN_RELEASE)
 def sign(release: Release) -> ViewResult:
     track_ids = [t.id for t in release.tracks]
     if request.method == "GET":

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, select
-from sqlalchemy.orm import Session, object_session
 
 from ..accounts.models import Artist, Label, RosterLink, User
-from ..attestations.models import Attestation
-from ..releases.models import Release, Upload
+from ..attestations.signing.stakes import people_involved
+from ..releases.models import Release
 from .models import Decision
 
 
@@ -60,29 +59,6 @@ def label_review_clause(user: User) -> ColumnElement[bool]:
     """SQL filter of the releases a label staff member may review (used by the queue)."""
     labels = [s.label_id for s in user.label_memberships]
     return and_(Release.label_id.in_(labels), roster_is_active())
-
-
-def people_involved(release: Release) -> dict[int, str]:
-    """Accounts with a stake in the release, each with how: members, signers, countersigners, uploaders."""
-    session = object_session(release)
-    assert isinstance(session, Session)
-    involved: dict[int, str] = {}
-    for upload_by in session.scalars(select(Upload.uploaded_by_id).where(Upload.release_id == release.id)):
-        if upload_by is not None:
-            involved.setdefault(upload_by, "uploaded its files")
-    signatures = session.execute(
-        select(Attestation.signer_user_id, Attestation.label_countersigner_id).where(
-            Attestation.release_id == release.id
-        )
-    )
-    for signer, countersigner in signatures:
-        if countersigner is not None:
-            involved.setdefault(countersigner, "countersigned its attestation")
-        if signer is not None:
-            involved[signer] = "signed its attestation"
-    for member in release.artist.members:
-        involved[member.user_id] = f"are a member of {release.artist.name}"
-    return involved
 
 
 def conflict_of_interest(user: User, release: Release) -> str | None:

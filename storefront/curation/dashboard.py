@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.access import current_user
-from ..accounts.models import Artist, ArtistMember
+from ..accounts.models import Artist, ArtistMember, LabelStaff, RosterLink
 from ..db import get_session
 from ..releases.models import Release, ReleaseStatus
 from ..studio.figures import figures
@@ -87,6 +87,22 @@ def _curator_messages(session: Session, ids: list[int]) -> dict[int, list[tuple[
     return found
 
 
+def _managed_artists(session: Session, user_id: int) -> list[Artist]:
+    """Artists whose releases the user manages as staff of a label they agreed to (on its active roster)."""
+    managing = (
+        select(RosterLink.artist_id)
+        .join(LabelStaff, LabelStaff.label_id == RosterLink.label_id)
+        .where(
+            LabelStaff.user_id == user_id,
+            RosterLink.label_manages.is_(True),
+            RosterLink.ended_at.is_(None),
+            RosterLink.label_consent_at.is_not(None),
+            RosterLink.artist_consent_at.is_not(None),
+        )
+    )
+    return list(session.scalars(select(Artist).where(Artist.id.in_(managing)).order_by(Artist.name)))
+
+
 @bp.get("/dashboard")
 @access(LOGGED_IN)
 def index() -> str:
@@ -101,18 +117,23 @@ def index() -> str:
             .order_by(Artist.name)
         )
     )
+    managed = [a for a in _managed_artists(session, user.id) if a not in artists]
     releases = list(
         session.scalars(
             select(Release)
-            .where(Release.artist_id.in_([a.id for a in artists]))
+            .where(Release.artist_id.in_([a.id for a in [*artists, *managed]]))
             .order_by(Release.status_changed_at.desc(), Release.id.desc())
         )
     )
-    rows = {a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id] for a in artists}
+    rows = {
+        a.id: [DashboardRow(r, _next_steps(r)) for r in releases if r.artist_id == a.id]
+        for a in [*artists, *managed]
+    }
     ids = [a.id for a in artists]
     return render_template(
         "dashboard/index.html",
         artists=artists,
+        managed=managed,
         rows=rows,
         figures=figures(session, ids),
         messages=_curator_messages(session, ids),

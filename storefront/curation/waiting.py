@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import Label, LabelStaff, User
 from ..attestations.models import Attestation
+from ..attestations.signing.stakes import people_involved
 from ..mail.services import MailService
 from ..releases.models import Release, ReleaseStatus
-from .approvals import is_platform_curator, label_review_clause, on_roster, people_involved
+from .approvals import is_platform_curator, label_review_clause, on_roster
 
 UrlFor = Callable[..., str]
 T = TypeVar("T")

@@ -66,6 +66,20 @@ def next_track_position(session: Session, release: Release) -> int:
     return int(last or 0) + 1
 
 
+# What changes a release's content: whoever did any of these has a stake in it and can't decide on it.
+EDIT_EVENTS = (
+    "release:created",
+    "release:updated",
+    "release:track_added",
+    "release:track_removed",
+    "release:tracks_reordered",
+    "release:credit_added",
+    "release:credit_removed",
+    "release:ai_training_changed",
+    "release:submitted",
+)
+
+
 class ReleaseService:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -325,13 +339,26 @@ class ReleaseService:
         )
         release.contributors.append(contributor)
         self.session.flush()
+        self._credited(release, actor, "release:credit_added", contributor)
         return contributor
+
+    def _credited(self, release: Release, actor: Actor, tag: str, contributor: Contributor) -> None:
+        record_event(
+            self.session,
+            tag,
+            subject_type="release",
+            subject_id=release.id,
+            actor_id=actor.user_id,
+            ip_hash=actor.ip_hash,
+            data={"name": contributor.name, "role": contributor.role.value, "track_id": contributor.track_id},
+        )
 
     def remove_contributor(self, release: Release, actor: Actor, contributor_id: int) -> None:
         self._editable(release)
         contributor = next((c for c in release.contributors if c.id == contributor_id), None)
         if contributor is None:
             raise ReleaseError("That credit is already gone.")
+        self._credited(release, actor, "release:credit_removed", contributor)
         release.contributors.remove(contributor)
         self.session.delete(contributor)
 

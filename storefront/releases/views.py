@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ..accounts.access import ARTIST_MEMBER
+from ..accounts.access import ARTIST_MANAGER, current_user
 from ..accounts.actor import actor
 from ..accounts.models import Artist
 from ..db import get_session
@@ -112,6 +112,9 @@ def workspace(release: Release, step: str = "", *, status: int = 200, **forms: A
         track_forms[forms["track_id"]] = forms["track_form"]
     marks = checklist(release, panels, current.name)
     at = next(i for i, mark in enumerate(marks) if mark.current)
+    user = current_user()
+    # Label staff who manage the artist's releases use the same editor; signing stays with the artist.
+    is_member = user is not None and any(m.user_id == user.id for m in release.artist.members)
     page = render_template(
         "releases/workspace.html",
         artist=release.artist,
@@ -128,6 +131,7 @@ def workspace(release: Release, step: str = "", *, status: int = 200, **forms: A
         format_price=format_price,
         notices=open_notices(release),
         panels=panels,
+        is_member=is_member,
     )
     return (page, status) if status != 200 else page
 
@@ -154,7 +158,7 @@ def artwork(release: Release, size: int) -> Response:
 
 
 @bp.get(BASE)
-@access(ARTIST_MEMBER)
+@access(ARTIST_MANAGER)
 def index(artist: Artist) -> str:
     return render_template(
         "releases/index.html",
@@ -165,7 +169,7 @@ def index(artist: Artist) -> str:
 
 
 @bp.route(BASE + "/new", methods=["GET", "POST"])
-@access(ARTIST_MEMBER)
+@access(ARTIST_MANAGER)
 def new(artist: Artist) -> ViewResult:
     form = _release_form(artist, None)
     if request.method == "POST":

@@ -7,13 +7,23 @@ again. Orders already made keep the payee they were made with.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session
 
-from ...db import utcnow
-from ...events import record_event
-from ..models import RosterLink, RosterStatus
-from ..services import Actor
+from ..memberships import COLLECTING
+from ..models import RosterLink
+from ..services import AccountError, Actor
 from .services import PayeeError
+
+
+@contextmanager
+def _as_payee_error() -> Iterator[None]:
+    try:
+        yield
+    except AccountError as error:
+        raise PayeeError(error.message) from None
 
 
 class CollectingService:
@@ -22,43 +32,14 @@ class CollectingService:
 
     def propose(self, link: RosterLink, actor: Actor) -> None:
         """The label asks to collect; nothing changes until the artist accepts."""
-        if link.status != RosterStatus.ACTIVE:
-            raise PayeeError("Only an artist on the active roster can be asked.")
-        if link.label_collects:
-            raise PayeeError(f"{link.label.name} already sells and is paid for {link.artist.name}.")
-        if link.collect_proposed_at is None:
-            link.collect_proposed_at = utcnow()
-            self._record(link, "label:collect_proposed", actor)
+        with _as_payee_error():
+            COLLECTING.propose(self.session, link, actor)
 
     def accept(self, link: RosterLink, actor: Actor) -> None:
         """The artist agrees to what the label proposed; only a pending proposal can be accepted."""
-        if link.status != RosterStatus.ACTIVE:
-            raise PayeeError("The roster link is not active.")
-        if link.label_collects:
-            return
-        if link.collect_proposed_at is None:
-            raise PayeeError(f"{link.label.name} has not asked to be paid for your releases.")
-        link.label_collects = True
-        link.collect_proposed_at = None
-        self._record(link, "artist:collect_agreed", actor)
+        with _as_payee_error():
+            COLLECTING.accept(self.session, link, actor)
 
     def end(self, link: RosterLink, actor: Actor, *, by_label: bool) -> None:
         """Withdraw or decline a proposal, or end the agreement: the artist is paid from now on."""
-        if not link.label_collects and link.collect_proposed_at is None:
-            return
-        link.label_collects = False
-        link.collect_proposed_at = None
-        self._record(link, "label:collect_ended" if by_label else "artist:collect_ended", actor)
-
-    def _record(self, link: RosterLink, tag: str, actor: Actor) -> None:
-        self.session.flush()
-        subject = tag.split(":", 1)[0]
-        record_event(
-            self.session,
-            tag,
-            subject_type=subject,
-            subject_id=link.label_id if subject == "label" else link.artist_id,
-            actor_id=actor.user_id,
-            ip_hash=actor.ip_hash,
-            data={"label_id": link.label_id, "artist_id": link.artist_id},
-        )
+        COLLECTING.end(self.session, link, actor, by_label=by_label)
