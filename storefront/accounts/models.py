@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, Enum, ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, utcnow
@@ -206,6 +206,13 @@ class RosterLink(Base):
         if self.label_consent_at and self.artist_consent_at:
             return RosterStatus.ACTIVE
         return RosterStatus.AWAITING_ARTIST if self.label_consent_at else RosterStatus.AWAITING_LABEL
+
+    @classmethod
+    def active_clause(cls) -> ColumnElement[bool]:
+        """SQL twin of `status == ACTIVE`: both sides agreed and neither ended the link."""
+        return and_(
+            cls.ended_at.is_(None), cls.label_consent_at.is_not(None), cls.artist_consent_at.is_not(None)
+        )
 
     @property
     def manages(self) -> bool:

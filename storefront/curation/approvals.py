@@ -32,9 +32,7 @@ def roster_is_active() -> ColumnElement[bool]:
         select(RosterLink.id).where(
             RosterLink.label_id == Release.label_id,
             RosterLink.artist_id == Release.artist_id,
-            RosterLink.ended_at.is_(None),
-            RosterLink.label_consent_at.is_not(None),
-            RosterLink.artist_consent_at.is_not(None),
+            RosterLink.active_clause(),
         )
     )
 

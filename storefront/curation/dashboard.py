@@ -95,9 +95,7 @@ def _managed_artists(session: Session, user_id: int) -> list[Artist]:
         .where(
             LabelStaff.user_id == user_id,
             RosterLink.label_manages.is_(True),
-            RosterLink.ended_at.is_(None),
-            RosterLink.label_consent_at.is_not(None),
-            RosterLink.artist_consent_at.is_not(None),
+            RosterLink.active_clause(),
         )
     )
     return list(session.scalars(select(Artist).where(Artist.id.in_(managing)).order_by(Artist.name)))

@@ -107,12 +107,7 @@ class Scope:
         """The label's own money, and its active roster artists' money from releases on the label: what
         the artist earns elsewhere is not the label's to see."""
         artists = session.scalars(
-            select(RosterLink.artist_id).where(
-                RosterLink.label_id == label_id,
-                RosterLink.label_consent_at.is_not(None),
-                RosterLink.artist_consent_at.is_not(None),
-                RosterLink.ended_at.is_(None),
-            )
+            select(RosterLink.artist_id).where(RosterLink.label_id == label_id, RosterLink.active_clause())
         )
         return cls(
             label_ids=frozenset({label_id}), roster_label_id=label_id, roster_artist_ids=frozenset(artists)
