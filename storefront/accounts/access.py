@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..web.access import Check, Rule, ViewArgs, granted_when
+from .memberships import manages_releases_of
 from .models import Artist, Label, MemberRole, User
 
 
@@ -18,12 +19,6 @@ def current_user() -> User | None:
     """The signed-in user, loaded by the session hook before any access rule runs."""
     user: User | None = g.get("user")
     return user
-
-
-def manages_releases_of(user: User, artist: Artist) -> bool:
-    """Whether the user is on the staff of a label the artist lets manage its releases (active roster)."""
-    labels = {staff.label_id for staff in user.label_memberships}
-    return any(link.manages and link.label_id in labels for link in artist.roster_links)
 
 
 def _profile_check(kind: str, owner_only: bool, managers: bool = False) -> Check:

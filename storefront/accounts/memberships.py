@@ -9,8 +9,14 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..events import record_event
-from .models import Artist, ArtistMember, Label, LabelStaff, MemberRole, RosterLink, RosterStatus
+from .models import Artist, ArtistMember, Label, LabelStaff, MemberRole, RosterLink, RosterStatus, User
 from .services import AccountError, Actor
+
+
+def manages_releases_of(user: User, artist: Artist) -> bool:
+    """Whether the user is on the staff of a label the artist lets manage its releases (active roster)."""
+    labels = {staff.label_id for staff in user.label_memberships}
+    return any(link.manages and link.label_id in labels for link in artist.roster_links)
 
 
 @dataclass(frozen=True)

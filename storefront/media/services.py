@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from ..accounts.memberships import manages_releases_of
 from ..accounts.models import User
 from ..audio.formats import get_format
 from ..curation.approvals import can_review
@@ -42,8 +43,11 @@ def is_member(user: User | None, release: Release) -> bool:
 
 
 def _has_role(user: User | None, release: Release) -> bool:
-    """Members of the artist and curators hold their right by role, without an entitlement row."""
-    return user is not None and (is_member(user, release) or can_review(user, release))
+    """Members of the artist, the staff of a label it lets manage its releases, and curators hold their
+    right by role, without an entitlement row."""
+    return user is not None and (
+        is_member(user, release) or manages_releases_of(user, release.artist) or can_review(user, release)
+    )
 
 
 def can_download(

@@ -40,6 +40,7 @@ class Roster:
     staff_web: WebClient  # a member of the label's staff
     staff: User
     colleague_web: WebClient  # another member of the label's staff
+    solo: Release  # released by the artist alone: its label's staff can't review it, only manage it
 
     @property
     def workspace(self) -> str:
@@ -95,6 +96,7 @@ def roster(app: Flask, platform: Platform, db: Session, tmp_path: Path) -> Roste
     label.verified_at, label.trusted_to_approve = utcnow(), True
     commit(db)
     release, _ = signable_release(db, artist, tmp_path, label=label)
+    solo, _ = signable_release(db, artist, tmp_path)
     link = db.scalar(select(RosterLink).where(RosterLink.artist_id == artist.id))
     assert link is not None
     return Roster(
@@ -109,11 +111,14 @@ def roster(app: Flask, platform: Platform, db: Session, tmp_path: Path) -> Roste
         _client(app, staff),
         staff,
         _client(app, colleague),
+        solo,
     )
 
 
 def test_the_label_asks_the_artist_agrees_and_the_labels_staff_work_on_its_releases(roster: Roster) -> None:
     assert roster.staff_web.get(roster.workspace).status_code == 403  # not before both agree
+    downloads = f"/downloads/{roster.solo.id}"
+    assert roster.staff_web.get(downloads).status_code == 403
     assert "Ask to manage its releases" in text_of(roster.owner_web.get(roster.label_page))
 
     asked = roster.owner_web.submit(roster.label_page, action=f"{roster.label_roster}/manage")
@@ -125,6 +130,8 @@ def test_the_label_asks_the_artist_agrees_and_the_labels_staff_work_on_its_relea
     roster.artist_web.submit(roster.artist_page, action=f"{roster.artist_roster}/manage")
 
     assert roster.manages() == (True, False)
+    # The draft's files, as its members have them: downloads (and previews) by role, not by purchase.
+    assert roster.staff_web.get(downloads).status_code == 200
     page = text_of(roster.staff_web.get(roster.workspace + "?step=credits"))
     assert "You manage this release for Ana Ruiz as staff of its label" in page
     credited = roster.staff_web.submit(
@@ -209,6 +216,7 @@ def test_the_artist_takes_its_releases_back_and_ending_the_roster_ends_managing(
     taken = roster.artist_web.submit(roster.artist_page, action=f"{roster.artist_roster}/manage/end")
     assert taken.status_code == 302 and roster.manages() == (False, False)
     assert roster.staff_web.get(roster.workspace).status_code == 403
+    assert roster.staff_web.get(f"/downloads/{roster.solo.id}").status_code == 403
     assert "Releases you manage" not in text_of(roster.staff_web.get("/dashboard"))
 
     roster.agree()
