@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Executable, MetaData, Row, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 log = logging.getLogger(__name__)
 # Marks connections of sessions that are expected to write (see `Database.session`).
 WRITE_OPTION = "storefront_write"
+# Marks connections that run one statement outside any transaction (see `Database.read_alone`).
+ALONE_OPTION = "storefront_alone"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +89,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(ALONE_OPTION, False):
+            return  # one statement on its own (Database.read_alone): the driver commits it
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -98,6 +102,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # SQLite's driver already commits each statement itself (see _configure_sqlite): only the BEGIN is
+        # left out. Asking SQLAlchemy for AUTOCOMMIT there would hand the connection back to the driver's own
+        # transaction handling when it returns to the pool.
+        alone = {ALONE_OPTION: True} if url.startswith("sqlite") else {"isolation_level": "AUTOCOMMIT"}
+        self._alone_engine = self.engine.execution_options(**alone)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessionmaker, "before_flush", _note_writes)
 
@@ -105,6 +114,13 @@ class Database:
         """A new session. On SQLite a writing session takes the write lock when it begins, so that it waits
         for other writers instead of failing; reading sessions never block anyone."""
         return self.sessionmaker(bind=self._write_engine) if write else self.sessionmaker()
+
+    def read_alone(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The one row (or none) of a statement read on its own, outside any transaction: no BEGIN, no
+        COMMIT, no ORM session. For a read that often decides the whole answer (a page's validators, so a
+        304) and needs no consistency with anything read after it."""
+        with self._alone_engine.connect() as connection:
+            return connection.execute(statement, params).one_or_none()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -167,6 +183,11 @@ def get_session() -> Session:
         session = database.session(write=request.method not in _SAFE_METHODS)
         g._db_session = session
     return session
+
+
+def read_alone(statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+    """`Database.read_alone` with the current app's database."""
+    return _app_database().read_alone(statement, params)
 
 
 def open_write_session() -> Session | None:

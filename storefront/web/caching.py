@@ -143,6 +143,9 @@ def _private(response: Response) -> Response:
 
 
 # -- what the code and templates add to every page --------------------------------------------------------
+_PACKAGE = str(Path(__file__).resolve().parents[1])  # resolved once: it costs system calls
+
+
 @dataclass(frozen=True)
 class Build:
     digest: str
@@ -152,7 +155,7 @@ class Build:
 def build_stamp() -> Build:
     """The running code, templates and static files: a new release of the site changes every page."""
     folders = (
-        str(Path(__file__).resolve().parents[1]),
+        _PACKAGE,
         str(current_app.template_folder),
         str(current_app.static_folder),
     )

@@ -49,20 +49,26 @@ def _catalog_paths(release: Release) -> list[str]:
 @contextmanager
 def _watching(app, platform) -> Iterator[dict[str, list[Any]]]:
     """The templates rendered and the SQL statements run inside the block."""
-    seen: dict[str, list[Any]] = {"templates": [], "queries": []}
+    seen: dict[str, list[Any]] = {"templates": [], "queries": [], "statements": [], "transactions": []}
 
     def rendered(_sender: Any, template: Any, **_extra: Any) -> None:
         seen["templates"].append(template.name)
 
     def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen["statements"].append(statement)
         if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
             seen["queries"].append(statement)
 
+    def began(session: Any, *_args: Any) -> None:
+        seen["transactions"].append(session)
+
     template_rendered.connect(rendered, app)
     event.listen(platform.database.engine, "before_cursor_execute", executed)
+    event.listen(platform.database.sessionmaker, "after_begin", began)
     try:
         yield seen
     finally:
+        event.remove(platform.database.sessionmaker, "after_begin", began)
         event.remove(platform.database.engine, "before_cursor_execute", executed)
         template_rendered.disconnect(rendered, app)
 
@@ -88,9 +94,11 @@ def test_if_none_match_is_answered_304_from_the_stamp_alone(app, platform, clien
         assert again.headers["ETag"] == first.headers["ETag"], path
         assert again.headers["Cache-Control"] == PUBLIC_CACHE_CONTROL, path
         assert "Cookie" in again.vary and "Set-Cookie" not in again.headers, path
-        # Nothing is rendered, and one query reads the stamp.
+        # Nothing is rendered, and one query reads the stamp: on its own, with no session, BEGIN or COMMIT.
         assert seen["templates"] == [], path
         assert len(seen["queries"]) == 1, (path, seen["queries"])
+        assert seen["statements"] == seen["queries"], path
+        assert seen["transactions"] == [], path
     # Any of several tags may match, weak or not; a tag of another version does not.
     etag = client.get(page_of(release)).headers["ETag"]
     assert client.get(page_of(release), headers={"If-None-Match": f'"x", {etag}'}).status_code == 304
