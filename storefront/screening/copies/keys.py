@@ -82,7 +82,7 @@ def rank(
     limit: int,
 ) -> list[Candidate]:
     """The best `limit` fingerprints among index hits (fingerprint ids, keys, positions), by the number of
-    hits that agree on an offset (within one item: a trim rarely falls on an item boundary).
+    distinct keys that agree on an offset (within one item: a trim rarely falls on an item boundary).
 
     A hit pairs query item i with catalog item j; j - i is the offset the matcher would align them at, so
     hits beyond `max_shift` cannot lead to a match and are not counted."""
@@ -100,12 +100,23 @@ def rank(
     hit, shift = hit[near], shift[near]
     if hit.size == 0:
         return []
-    # Sparse tallies of (fingerprint, offset): memory follows the hits, never the catalog.
+    # A vote is a sub-value: a held note repeats one key over neighbouring items, on either side, and
+    # pairs each repetition with each of the other side's, yet it is one piece of evidence. Each pair
+    # counts towards its own offset and the two beside it, so a vote for offset s is a key paired within
+    # one of s; the tallies are sparse, following the hits and never the catalog.
     width = 2 * max_shift + 3
-    codes, tally = np.unique(ids[hit] * width + shift + max_shift + 1, return_counts=True)
-    agreeing = tally + _tally_at(codes, tally, codes - 1) + _tally_at(codes, tally, codes + 1)
+    centre = ids[hit] * width + shift + max_shift + 1
+    key = first[hit]  # the key's place among the query's sorted keys
+    voter = np.unique(np.concatenate([centre - 1, centre, centre + 1]) * probe_keys.size + np.tile(key, 3))
+    codes, agreeing = np.unique(voter // probe_keys.size, return_counts=True)
+    # Among a fingerprint's offsets with as many votes, the one its keys were paired at exactly.
+    exact_codes, exact_votes = np.unique(
+        np.unique(centre * probe_keys.size + key) // probe_keys.size, return_counts=True
+    )
+    at = np.minimum(np.searchsorted(exact_codes, codes), exact_codes.size - 1)
+    exact = np.where(exact_codes[at] == codes, exact_votes[at], 0)
     fingerprint, offset = np.divmod(codes, width)
-    order = np.lexsort((fingerprint, -agreeing))
+    order = np.lexsort((-exact, fingerprint, -agreeing))
     ranked: list[Candidate] = []
     seen: set[int] = set()
     for i in order:
@@ -115,8 +126,3 @@ def rank(
             seen.add(int(fingerprint[i]))
             ranked.append(Candidate(int(fingerprint[i]), int(agreeing[i]), int(offset[i]) - max_shift - 1))
     return ranked
-
-
-def _tally_at(codes: IntArray, tally: IntArray, wanted: IntArray) -> IntArray:
-    at = np.minimum(np.searchsorted(codes, wanted), codes.size - 1)
-    return np.where(codes[at] == wanted, tally[at], 0)

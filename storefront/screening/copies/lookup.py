@@ -17,7 +17,8 @@ from .models import CopyIndexEntry
 # Aligning costs about 2 ms per candidate for a two-minute query; a copy gathers tens of agreeing hits, a
 # stranger one now and then, so a handful of candidates keeps every copy with room to spare.
 CANDIDATES = 8
-# One hit agreeing on an offset is chance at catalog scale; two are rare unless the audio is the same.
+# One key agreeing on an offset is chance at catalog scale; two are rare unless the audio is the same.
+# (The lookup leaves out fingerprints that hold a single key of the query: that needs at least two.)
 MIN_VOTES = 2
 
 
@@ -56,11 +57,23 @@ def find_candidates(
     distinct = np.unique(keys).tolist()
     if not distinct or newest <= after_id:
         return Lookup([], max(newest, after_id))
-    stmt = select(CopyIndexEntry.fingerprint_id, CopyIndexEntry.value, CopyIndexEntry.position).where(
-        _one_of(session, distinct)
+    entry = CopyIndexEntry
+    wanted = [_one_of(session, distinct)] + ([entry.fingerprint_id > after_id] if after_id else [])
+    # A fingerprint holding one of the query's keys only (nearly every hit in a large catalog) cannot
+    # gather two votes: it is left in the database, which sorts a few thousand hits faster than they
+    # would cross over to be counted here. It holds two different keys exactly when its least and greatest
+    # differ.
+    by_print = {"partition_by": entry.fingerprint_id}
+    hits_found = select(
+        entry.fingerprint_id,
+        entry.value,
+        entry.position,
+        func.min(entry.value).over(**by_print).label("lowest"),
+        func.max(entry.value).over(**by_print).label("highest"),
+    ).where(*wanted).subquery()
+    stmt = select(hits_found.c.fingerprint_id, hits_found.c.value, hits_found.c.position).where(
+        hits_found.c.lowest != hits_found.c.highest
     )
-    if after_id:
-        stmt = stmt.where(CopyIndexEntry.fingerprint_id > after_id)
     hits = session.execute(stmt).all()
     # Flattened through plain iteration: numpy.array() on the rows themselves asks each row for the array
     # interfaces by name first, which costs more than the query at a few thousand hits.

@@ -16,15 +16,17 @@ from storefront.releases.models import UploadKind, UploadStatus
 from storefront.releases.uploads.pipeline import move
 from storefront.screening.catalog import CatalogSearch, scan_catalog, search_catalog
 from storefront.screening.checks.base import Subject
-from storefront.screening.copies.lookup import CANDIDATES
+from storefront.screening.copies.keys import probes, rank
+from storefront.screening.copies.lookup import CANDIDATES, MIN_VOTES, find_candidates
 from storefront.screening.copies.models import CopyIndexEntry
-from storefront.screening.fingerprint import fingerprint_file
+from storefront.screening.fingerprint import ITEM_SECONDS, MAX_OFFSET_SECONDS, fingerprint_file
 from tests.factories.accounts import make_artist, make_user
 from tests.factories.provenance import gain, master, trim
 from tests.factories.releases import make_release, ready_upload
 from tests.factories.screening import laundered, stored_master, unrelated_prints
 from tests.helpers import fresh
 
+MAX_SHIFT = round(MAX_OFFSET_SECONDS / ITEM_SECONDS)
 COPIES = ("mp3", "aac", "opus", "trim-start", "trim-end", "gain")
 OUTSIDERS = ("distinct", "wav-of-other")
 
@@ -92,6 +94,30 @@ def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, pla
     for name in COPIES:
         assert search_catalog(fresh(db), subject, prints[name]).matches == []
         assert scan_catalog(fresh(db), subject, prints[name]).matches == []
+
+
+@pytest.mark.usefixtures("chromaprint")
+def test_the_database_leaves_out_only_fingerprints_that_could_not_gain_two_votes(app, db, platform, prints):
+    # The lookup has the database drop fingerprints that share a single key with the query; ranking every
+    # hit here gives the same candidates, held notes and crowd included.
+    shelf = make_release(db, make_artist(db, make_user(db, platform), slug="shelf"))
+    for name in ("original", "catalog-b", "catalog-c"):
+        stored_master(db, shelf, prints[name])
+    held = np.repeat(prints["distinct"][::40], 40)[: prints["distinct"].size]  # each value held for 5 s
+    stored_master(db, shelf, held)
+    for other in unrelated_prints([prints["catalog-b"], prints["distinct"]], 60, seed=9):
+        stored_master(db, shelf, other)
+    commit(db)
+    every = fresh(db).execute(
+        select(CopyIndexEntry.fingerprint_id, CopyIndexEntry.value, CopyIndexEntry.position)
+    ).all()
+    columns = tuple(np.array([row[i] for row in every], dtype=np.int64) for i in range(3))
+    for name in (*COPIES, *OUTSIDERS, "original"):
+        keys, positions = probes(prints[name])
+        wanted = np.isin(columns[1], keys)
+        hits = (columns[0][wanted], columns[1][wanted], columns[2][wanted])
+        everything = rank(keys, positions, hits, max_shift=MAX_SHIFT, min_votes=MIN_VOTES, limit=50)
+        assert find_candidates(fresh(db), prints[name], limit=50).candidates == everything, name
 
 
 @pytest.mark.usefixtures("chromaprint")

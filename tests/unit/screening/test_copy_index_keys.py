@@ -128,3 +128,19 @@ def test_nothing_to_rank() -> None:
     keys, positions = probes(_print(10, 1))
     assert rank(keys, positions, (empty, empty, empty), max_shift=10, min_votes=1, limit=3) == []
     assert rank(empty, empty, _hits({1: _print(300, 1)}), max_shift=10, min_votes=1, limit=3) == []
+
+
+def test_a_held_note_is_one_vote_however_often_it_repeats() -> None:
+    # The query holds key 10 over four neighbouring items, the catalog fingerprint over two: every pairing
+    # agrees on an offset, but it is one sub-value, so it is one vote.
+    keys = np.array([10, 10, 10, 10, 99], dtype=np.int64)
+    positions = np.array([50, 51, 52, 53, 400], dtype=np.int64)
+    hits = (np.array([7, 7]), np.array([10, 10]), np.array([60, 61]))
+    assert rank(keys, positions, hits, max_shift=161, min_votes=2, limit=8) == []
+    assert [
+        (c.fingerprint_id, c.votes) for c in rank(keys, positions, hits, max_shift=161, min_votes=1, limit=8)
+    ] == [(7, 1)]
+    # A second key at the same offset is a second vote.
+    hits = (np.array([7, 7, 7]), np.array([10, 10, 99]), np.array([60, 61, 410]))
+    found = rank(keys, positions, hits, max_shift=161, min_votes=2, limit=8)
+    assert [(c.fingerprint_id, c.votes, c.shift) for c in found] == [(7, 2, 10)]
