@@ -63,13 +63,12 @@ def find_candidates(
     # gather two votes: it is left in the database, which sorts a few thousand hits faster than they
     # would cross over to be counted here. It holds two different keys exactly when its least and greatest
     # differ.
-    by_print = {"partition_by": entry.fingerprint_id}
     hits_found = select(
         entry.fingerprint_id,
         entry.value,
         entry.position,
-        func.min(entry.value).over(**by_print).label("lowest"),
-        func.max(entry.value).over(**by_print).label("highest"),
+        func.min(entry.value).over(partition_by=entry.fingerprint_id).label("lowest"),
+        func.max(entry.value).over(partition_by=entry.fingerprint_id).label("highest"),
     ).where(*wanted).subquery()
     stmt = select(hits_found.c.fingerprint_id, hits_found.c.value, hits_found.c.position).where(
         hits_found.c.lowest != hits_found.c.highest
