@@ -3,7 +3,7 @@
 Every page says `no-store` (web/headers.py) unless its view opts in with `@cacheable(stamp)`. The stamp is a
 cheap read of what the page is made of (the newest change times, and the few rows that have none), taken
 before anything is rendered; it becomes the page's ETag and Last-Modified, so a conditional request that still
-matches is answered 304 at the cost of that one read.
+matches is answered 304 at the cost of that one read, made outside any transaction.
 
 An anonymous visitor's page is the same for everyone and sets no cookie: `public, max-age=60,
 stale-while-revalidate=300`, so a CDN in front may keep it a minute and then serve it up to five minutes

@@ -14,7 +14,7 @@ from .. import fingerprint as fp
 from .keys import Candidate, probes, rank
 from .models import CopyIndexEntry
 
-# Aligning costs about 2 ms per candidate for a two-minute query; a copy gathers tens of agreeing hits, a
+# Aligning costs about 2 ms per candidate for a two-minute query; a copy gathers tens of agreeing keys, a
 # stranger one now and then, so a handful of candidates keeps every copy with room to spare.
 CANDIDATES = 8
 # One key agreeing on an offset is chance at catalog scale; two are rare unless the audio is the same.
