@@ -105,7 +105,8 @@ class Database:
         # SQLite's driver already commits each statement itself (see _configure_sqlite): only the BEGIN is
         # left out. Asking SQLAlchemy for AUTOCOMMIT there would hand the connection back to the driver's own
         # transaction handling when it returns to the pool.
-        alone = {ALONE_OPTION: True} if url.startswith("sqlite") else {"isolation_level": "AUTOCOMMIT"}
+        sqlite = self.engine.dialect.name == "sqlite"
+        alone = {ALONE_OPTION: True} if sqlite else {"isolation_level": "AUTOCOMMIT"}
         self._alone_engine = self.engine.execution_options(**alone)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessionmaker, "before_flush", _note_writes)

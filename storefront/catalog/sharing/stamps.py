@@ -9,6 +9,11 @@ catalog's stamp), which only costs a full render.
 
 Artists and labels have no time of their own change: their audit events (`artist:updated`, roster changes,
 verification) say when they changed, and their rows are part of the stamps of the pages that show them.
+
+A stamp is read on its own (`read_alone`): a 304 is little else, and the request's ORM session would add a
+transaction and the handling of a statement made for loading objects, which together cost more than the
+database takes to answer. A page rendered after it reads its data afresh; should a change land in between, the
+page is newer than its ETag, which only costs a render more later.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from typing import Any
 from flask import g
 from sqlalchemy import (
     ColumnElement,
-    Row,
     ScalarSelect,
     Select,
     and_,
@@ -114,17 +118,9 @@ def _catalog() -> tuple[ScalarSelect[Any], ...]:
     return tuple(query.scalar_subquery() for query in (*last_change, *aggregates))
 
 
-def _run(statement: Select[Any], params: dict[str, Any]) -> Row[Any] | None:
-    """The stamp's row, read on its own: a 304 is little else, and the request's ORM session would add a
-    transaction (BEGIN, COMMIT) and the handling of a statement made for loading objects, which together
-    cost more than the database takes to answer. A page rendered after it reads its data afresh; should a
-    change land in between, the page is newer than its ETag, which only costs a render more later."""
-    return read_alone(statement, params)
-
-
 def _stamp(statement: Select[Any], kind: str, **params: Any) -> Stamp | None:
     """Run a stamp's one query; None when its subject does not exist."""
-    row = _run(statement, params)
+    row = read_alone(statement, params)
     if row is None:
         return None
     # Today's date too: a first window closes at midnight with nothing written (releases/windows.py).
@@ -210,7 +206,7 @@ def _release_statement(found_by: str) -> Select[Any]:
 
 
 def _release(found_by: str, **params: Any) -> Stamp | None:
-    row = _run(_release_statement(found_by), params)
+    row = read_alone(_release_statement(found_by), params)
     # A withdrawn release answers 410 and anything else 404: those pages are not cached.
     if row is None or row.status != ReleaseStatus.APPROVED:
         return None
