@@ -60,18 +60,18 @@ def find_candidates(
     entry = CopyIndexEntry
     wanted = [_one_of(session, distinct)] + ([entry.fingerprint_id > after_id] if after_id else [])
     # A fingerprint holding one of the query's keys only (nearly every hit in a large catalog) cannot
-    # gather two votes: it is left in the database, which sorts a few thousand hits faster than they
-    # would cross over to be counted here. It holds two different keys exactly when its least and greatest
-    # differ.
-    hits_found = select(
-        entry.fingerprint_id,
-        entry.value,
-        entry.position,
-        func.min(entry.value).over(partition_by=entry.fingerprint_id).label("lowest"),
-        func.max(entry.value).over(partition_by=entry.fingerprint_id).label("highest"),
-    ).where(*wanted).subquery()
-    stmt = select(hits_found.c.fingerprint_id, hits_found.c.value, hits_found.c.position).where(
-        hits_found.c.lowest != hits_found.c.highest
+    # gather two votes, so only the hits of fingerprints whose least and greatest key differ cross over
+    # to be counted. The hits are read once into a materialised table and grouped there: a hash of a few
+    # thousand rows, cheaper than ordering them by fingerprint (measured on both engines).
+    read = select(entry.fingerprint_id, entry.value, entry.position).where(*wanted)
+    every = read.cte("hits").prefix_with("MATERIALIZED")
+    two_keys = (
+        select(every.c.fingerprint_id)
+        .group_by(every.c.fingerprint_id)
+        .having(func.min(every.c.value) != func.max(every.c.value))
+    )
+    stmt = select(every.c.fingerprint_id, every.c.value, every.c.position).where(
+        every.c.fingerprint_id.in_(two_keys)
     )
     hits = session.execute(stmt).all()
     # Flattened through plain iteration: numpy.array() on the rows themselves asks each row for the array
