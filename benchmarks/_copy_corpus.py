@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from storefront.accounts.models import Artist, User  # noqa: E402
 from storefront.releases.models import Release, Upload, UploadKind, UploadStatus  # noqa: E402
 from storefront.screening import fingerprint as fp  # noqa: E402
-from storefront.screening.copies.keys import entries, keys_of, stride_for  # noqa: E402
+from storefront.screening.copies.keys import chosen, entries, keys_of, stride_for  # noqa: E402
 from storefront.screening.models import ALGORITHM  # noqa: E402
 
 Prints = npt.NDArray[np.uint32]
@@ -146,12 +146,8 @@ def catalog_prints(pool: list[Prints], first: int, count: int) -> Prints:
 
 def chunk_entries(prints: Prints, first: int) -> tuple[npt.NDArray[np.int64], ...]:
     """(fingerprint ids, positions, keys) of a chunk of same-length prints, as `entries` gives each."""
-    keys = keys_of(prints)
-    mixed = (keys.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
-    keep = (mixed >> np.uint64(32 - stride_for(prints.shape[1]).bit_length() + 1)) == 0
-    keep[:, 1:] &= prints[:, 1:] != prints[:, :-1]
-    rows, positions = np.nonzero(keep)
-    return rows.astype(np.int64) + first, positions.astype(np.int64), keys[rows, positions]
+    rows, positions = np.nonzero(chosen(prints, stride_for(prints.shape[1])))
+    return rows.astype(np.int64) + first, positions.astype(np.int64), keys_of(prints)[rows, positions]
 
 
 def planted(pool: list[Prints], damage: list[Damage], track: int, n: int) -> tuple[str, Prints]:

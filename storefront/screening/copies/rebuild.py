@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+import sqlalchemy as sa
+from sqlalchemy import Connection, select
 
 from ...db import Database
 from ...releases.models import Upload
-from ..models import Fingerprint
+from ..models import ALGORITHM, Fingerprint
 from .models import CopyIndexEntry
 from .upkeep import in_force, index_rows, reindex
 
@@ -78,3 +79,30 @@ def check_index(database: Database, *, repair: bool, batch: int = BATCH) -> Inde
             if repair:
                 reindex(session, fingerprint_ids=wrong)
             last = rows[-1].id
+
+
+def fill(bind: Connection, *, batch: int = BATCH) -> None:
+    """Index every fingerprint in force into an empty index, for the migrations that create the index or
+    change its keys. Written against the tables as they stand at those revisions, not the models."""
+    prints = sa.table(
+        "fingerprints", sa.column("id"), sa.column("upload_id"), sa.column("data"), sa.column("algorithm")
+    )
+    uploads = sa.table("uploads", sa.column("id"), sa.column("status"))
+    entries = sa.table(
+        "copy_index_entries", sa.column("fingerprint_id"), sa.column("position"), sa.column("value")
+    )
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(prints.c.id, prints.c.data)
+            .join(uploads, uploads.c.id == prints.c.upload_id)
+            .where(uploads.c.status == "ready", prints.c.algorithm == ALGORITHM, prints.c.id > last)
+            .order_by(prints.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        found = [entry for row in rows for entry in index_rows(row.id, row.data)]
+        if found:
+            bind.execute(entries.insert(), found)
+        last = rows[-1].id

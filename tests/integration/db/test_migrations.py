@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, insert, inspect, text
 
+from storefront.accounts.models import Artist, User
 from storefront.cli.database import alembic_config, upgrade
+from storefront.releases.models import Release, Upload, UploadKind, UploadStatus
+from storefront.screening.copies.models import CopyIndexEntry
+from storefront.screening.copies.upkeep import index_rows
+from storefront.screening.fingerprint import encode_fingerprint
+from storefront.screening.models import ALGORITHM, Fingerprint
 
 
 def test_history_is_linear() -> None:
@@ -53,3 +60,59 @@ def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     assert _tables(scratch_url) <= {"alembic_version"}
     upgrade(scratch_url)
     assert _tables(scratch_url) == full
+
+
+def test_the_copy_index_is_built_again_with_the_keys_of_this_version(scratch_url: str) -> None:
+    """An install whose index holds the keys of revision 0026 (an item's top 24 bits) gets this version's
+    keys for every fingerprint in force, and none for the others."""
+    command.upgrade(alembic_config(scratch_url), "0026")
+    rng = np.random.default_rng(3)
+    data = {n: encode_fingerprint(rng.integers(0, 2**32, 950, dtype=np.uint32)) for n in (1, 2)}
+    engine = create_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(User), [{"id": 1, "email": "owner@example.com", "display_name": "Owner"}])
+            conn.execute(insert(Artist), [{"id": 1, "name": "Artist", "slug": "artist"}])
+            conn.execute(insert(Release), [{"id": 1, "artist_id": 1, "title": "Release", "slug": "release"}])
+            conn.execute(
+                insert(Upload),
+                [
+                    {
+                        "id": n,
+                        "artist_id": 1,
+                        "release_id": 1,
+                        "kind": UploadKind.MASTER,
+                        "status": status,
+                        "original_filename": f"track-{n}.flac",
+                        "content_type": "audio/flac",
+                        "declared_size": 1,
+                        "staging_key": f"staging/{n}",
+                    }
+                    for n, status in ((1, UploadStatus.READY), (2, UploadStatus.REPLACED))
+                ],
+            )
+            conn.execute(
+                insert(Fingerprint),
+                [
+                    {
+                        "id": n,
+                        "upload_id": n,
+                        "artist_id": 1,
+                        "release_id": 1,
+                        "data": data[n],
+                        "duration": 118.0,
+                        "algorithm": ALGORITHM,
+                    }
+                    for n in (1, 2)
+                ],
+            )
+            old = [{"fingerprint_id": 1, "position": p, "value": (p * 7919) % (1 << 24)} for p in range(60)]
+            conn.execute(insert(CopyIndexEntry), old)
+        upgrade(scratch_url)
+        with engine.connect() as conn:
+            held = set(conn.execute(text("SELECT fingerprint_id, position, value FROM copy_index_entries")))
+    finally:
+        engine.dispose()
+    wanted = {(1, e["position"], e["value"]) for e in index_rows(1, data[1])}
+    assert len(wanted) > 40
+    assert held == wanted
