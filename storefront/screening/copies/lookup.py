@@ -59,10 +59,10 @@ def find_candidates(
         return Lookup([], max(newest, after_id))
     entry = CopyIndexEntry
     wanted = [_one_of(session, distinct)] + ([entry.fingerprint_id > after_id] if after_id else [])
-    # A fingerprint holding one of the query's keys only (nearly every hit in a large catalog) cannot
-    # gather two votes, so only the hits of fingerprints whose least and greatest key differ cross over
-    # to be counted. The hits are read once into a materialised table and grouped there: a hash of a few
-    # thousand rows, cheaper than ordering them by fingerprint (measured on both engines).
+    # A fingerprint holding one of the query's keys only (most hits, in a large catalog) cannot gather two
+    # votes, so only the hits of fingerprints whose least and greatest key differ cross over to be counted.
+    # The hits are read once into a materialised table and grouped there, which measured cheaper on both
+    # engines than ordering them by fingerprint.
     read = select(entry.fingerprint_id, entry.value, entry.position).where(*wanted)
     every = read.cte("hits").prefix_with("MATERIALIZED")
     two_keys = (
