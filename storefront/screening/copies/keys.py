@@ -2,19 +2,27 @@
 
 An item is chosen by its head, the top HEAD_BITS of the 32-bit Chromaprint value: the first classifiers,
 which survive re-encoding, trims and gain best (measured on trimmed synthetic masters, 24 bits survive at
-about one item in three where the whole value survives at one in six). Only the items whose head hashes into
-1/stride of the head space are indexed, so the same items are chosen in a copy whatever its offset; short
-fingerprints use a smaller stride, down to MIN_STRIDE, so that they still get about MIN_ENTRIES entries. A
-query probes the items chosen at MIN_STRIDE: every item any stored fingerprint can hold, and a quarter of its
-items.
+about one item in three where the whole value survives at one in six). Heads are permuted by a
+multiplicative hash, and only the items whose hashed head falls in the lowest 1/stride of the head space are
+indexed, so the same items are chosen in a copy whatever its offset; short fingerprints use a smaller stride,
+down to MIN_STRIDE, so that they still get about MIN_ENTRIES entries. A query probes the items chosen at
+MIN_STRIDE: every item any stored fingerprint can hold, and a quarter of its items.
 
-The key an item is indexed by is its head followed by the top NEXT_BITS of the item after it. Choosing items
-by head confines a stride's heads to 1/stride of the head space, so each head would be met by about
+The key an item is indexed by is its hashed head followed by the top NEXT_BITS of the item after it. Choosing
+items by head confines a stride's heads to 1/stride of the head space, so each head would be met by about
 N x (items per fingerprint) / 2^24 rows of a catalog of N fingerprints whatever the stride (about 57 at a
-million two-minute tracks); the follower's bits divide that by 2^NEXT_BITS, which keeps a lookup's work nearly
-flat as the catalog grows. Where a copy keeps an item's head it nearly always keeps the follower's top bits:
-on real re-encodes, trims and gain changes the copies that reach two votes are the same either way (measured
-in benchmarks/copy_index.py and on 160 real trims). The last item has no follower and is not indexed.
+million two-minute tracks); the follower's bits divide that by 2^NEXT_BITS, which keeps the rows a lookup
+reads nearly flat as the catalog grows. Where a copy keeps an item's head it nearly always keeps the
+follower's top bits: on real re-encodes, trims and gain changes the copies that reach two votes are the same
+either way (measured in benchmarks/copy_index.py and benchmarks/copy_recall.py). The last item has no
+follower and is not indexed.
+
+Because the key starts with the hashed head, the keys of items chosen at stride 16 (every entry of a long
+fingerprint, nearly the whole catalog) lie in the lowest sixteenth of the key space, and the keys chosen only
+at the narrower strides above them. Of a query's probes, the quarter that can meet a long fingerprint land in
+that one range; the rest land in ranges that only fingerprints under about 95 s fill, parts of the index as
+small as their share of the catalog. Spread over the whole key space, every probe would read a leaf of the
+index's B-tree from anywhere in it: four times as many pages of the part that grows with the catalog.
 """
 
 from __future__ import annotations
@@ -30,7 +38,10 @@ KEY_BITS = HEAD_BITS + NEXT_BITS
 MAX_STRIDE = 16  # a two-minute fingerprint (about 950 items) gets about 60 entries
 MIN_STRIDE = 4
 MIN_ENTRIES = 48
-_MIX = np.uint64(2654435761)  # Knuth's multiplicative hash: spreads neighbouring heads across the strides
+# Knuth's multiplicative hash over the 24-bit heads (an odd multiplier near 2^24 / golden ratio): a
+# permutation of the heads whose top bits spread neighbouring heads across the strides.
+_MIX = np.uint64(10368889)
+_HEADS = np.uint64((1 << HEAD_BITS) - 1)
 
 IntArray = npt.NDArray[np.int64]
 Items = npt.NDArray[np.uint32]
@@ -44,18 +55,23 @@ def stride_for(items: int) -> int:
     return stride
 
 
+def _hashed_heads(items: Items) -> npt.NDArray[np.uint64]:
+    """The hashed head of every item but the last (along the last axis)."""
+    heads = (items[..., :-1] >> np.uint32(32 - HEAD_BITS)).astype(np.uint64)
+    return (heads * _MIX) & _HEADS
+
+
 def keys_of(fingerprint: Items) -> IntArray:
-    """The key of every item but the last (along the last axis): its head, then its follower's top bits."""
+    """The key of every item but the last (along the last axis): its hashed head, then its follower's top
+    bits."""
     items = np.asarray(fingerprint, dtype=np.uint32)
-    heads = (items[..., :-1] >> np.uint32(32 - HEAD_BITS)).astype(np.int64)
-    return (heads << NEXT_BITS) | (items[..., 1:] >> np.uint32(32 - NEXT_BITS)).astype(np.int64)
+    followers = (items[..., 1:] >> np.uint32(32 - NEXT_BITS)).astype(np.int64)
+    return (_hashed_heads(items).astype(np.int64) << NEXT_BITS) | followers
 
 
 def _by_head(items: Items, stride: int) -> npt.NDArray[np.bool_]:
-    # The top bits of the mixed head decide, so an item chosen at stride 16 is chosen at every smaller one.
-    heads = (items[..., :-1] >> np.uint32(32 - HEAD_BITS)).astype(np.uint64)
-    mixed = (heads * _MIX) & np.uint64(0xFFFFFFFF)
-    return np.asarray((mixed >> np.uint64(32 - stride.bit_length() + 1)) == 0)
+    # The top bits of the hashed head decide, so an item chosen at stride 16 is chosen at every smaller one.
+    return np.asarray((_hashed_heads(items) >> np.uint64(HEAD_BITS - stride.bit_length() + 1)) == 0)
 
 
 def chosen(fingerprint: Items, stride: int) -> npt.NDArray[np.bool_]:

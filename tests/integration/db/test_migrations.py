@@ -62,10 +62,12 @@ def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     assert _tables(scratch_url) == full
 
 
-def test_the_copy_index_is_built_again_with_the_keys_of_this_version(scratch_url: str) -> None:
-    """An install whose index holds the keys of revision 0026 (an item's top 24 bits) gets this version's
-    keys for every fingerprint in force, and none for the others."""
-    command.upgrade(alembic_config(scratch_url), "0026")
+@pytest.mark.parametrize("revision", ["0026", "0027"])
+def test_the_copy_index_is_built_again_with_the_keys_of_this_version(scratch_url: str, revision: str) -> None:
+    """An install whose index holds the keys of an earlier revision (0026: an item's top 24 bits; 0027: its
+    head and its follower's top bits) gets this version's keys for every fingerprint in force, and none for
+    the others."""
+    command.upgrade(alembic_config(scratch_url), revision)
     rng = np.random.default_rng(3)
     data = {n: encode_fingerprint(rng.integers(0, 2**32, 950, dtype=np.uint32)) for n in (1, 2)}
     engine = create_engine(scratch_url)

@@ -44,20 +44,33 @@ def test_short_fingerprints_are_indexed_more_densely(items: int, stride: int) ->
     assert MIN_STRIDE <= stride <= MAX_STRIDE and (stride == MIN_STRIDE or items // stride >= MIN_ENTRIES)
 
 
-def test_a_key_is_an_items_head_and_the_top_bits_of_the_item_after_it() -> None:
+def test_a_key_is_an_items_hashed_head_and_the_top_bits_of_the_item_after_it() -> None:
     items = np.array([0xFFFFFFFF, 0x12345678, 0xABCDEF01], dtype=np.uint32)
-    assert keys_of(items).tolist() == [
-        (((1 << HEAD_BITS) - 1) << NEXT_BITS) | (0x12345678 >> (32 - NEXT_BITS)),
-        ((0x12345678 >> (32 - HEAD_BITS)) << NEXT_BITS) | (0xABCDEF01 >> (32 - NEXT_BITS)),
-    ]
-    assert KEY_BITS <= 31  # the index's column is a signed 32-bit integer
+    keys = keys_of(items)
+    assert (keys & ((1 << NEXT_BITS) - 1)).tolist() == [0x12345678 >> 25, 0xABCDEF01 >> 25]
     assert keys_of(items[:1]).size == 0
+    # The hash permutes the heads: distinct heads keep distinct keys, and every key fits the index's
+    # signed 32-bit column.
+    heads = np.random.default_rng(11).choice(1 << HEAD_BITS, 200_000, replace=False).astype(np.uint32)
+    pairs = np.stack([heads << np.uint32(32 - HEAD_BITS), np.zeros_like(heads)], axis=1)
+    hashed = keys_of(pairs)[:, 0] >> NEXT_BITS
+    assert np.unique(hashed).size == heads.size
+    assert KEY_BITS <= 31 and keys_of(pairs).min() >= 0 and keys_of(pairs).max() < 1 << KEY_BITS
 
 
-def test_the_last_item_has_no_follower_and_is_never_indexed_or_probed() -> None:
-    items = np.full(300, 0x0, dtype=np.uint32)
-    items[-1] = 0x01000000  # its head, 1, is chosen at stride 4
-    assert 299 not in entries(items)[1].tolist() and 299 not in probes(items)[1].tolist()
+def test_the_keys_of_each_stride_lie_in_a_range_of_their_own() -> None:
+    # A long fingerprint's entries all lie in the lowest sixteenth of the key space; of a query's probes,
+    # exactly those chosen at stride 16 do, and the rest lie in the ranges short fingerprints fill.
+    long, short = _print(960, 12), _print(300, 13)
+    assert (stride_for(long.size), stride_for(short.size)) == (16, 4)
+    sixteenth, quarter = 1 << (KEY_BITS - 4), 1 << (KEY_BITS - 2)
+    assert entries(long)[0].max() < sixteenth
+    assert entries(short)[0].max() < quarter and entries(short)[0].max() >= sixteenth
+    keys, positions = probes(long)
+    low = keys < sixteenth
+    assert sorted(positions[low].tolist()) == np.flatnonzero(chosen(long, 16)).tolist()
+    assert np.all(keys < quarter)
+    assert 0.15 < low.mean() < 0.35
 
 
 def test_the_follower_sets_the_key_apart_but_not_the_choice_of_items() -> None:
