@@ -45,8 +45,8 @@ class ChromaprintFingerprinter:
             self._library = fp.Chromaprint.load(self.candidates)
         return self._library
 
-    def fingerprint(self, path: Path) -> fp.Fingerprint:
-        return fp.fingerprint_file(path, library=self.library())
+    def fingerprints(self, path: Path) -> fp.QueryPrints:
+        return fp.query_prints(path, library=self.library())
 
     def status(self) -> tuple[bool, str]:
         try:
@@ -64,28 +64,39 @@ class CatalogSearch:
 
 @dataclass(frozen=True)
 class Printed:
-    """A fingerprint computed for the file and what the catalog held when it was compared."""
+    """The fingerprints computed for the file and what the catalog held when it was compared."""
 
-    query: fp.Fingerprint
+    prints: fp.QueryPrints
     search: CatalogSearch
     duration: float
+
+    @property
+    def query(self) -> fp.Fingerprint:
+        """The file's own fingerprint: the one stored and aligned."""
+        return self.prints.own
 
     def joined(self, later: CatalogSearch) -> Printed:
         """With the matches among fingerprints stored since the first search."""
         search = CatalogSearch(
             self.search.matches + later.matches, self.search.compared + later.compared, later.last_id
         )
-        return Printed(self.query, search, self.duration)
+        return Printed(self.prints, search, self.duration)
 
 
 def search_catalog(
-    session: Session, subject: Subject, query: fp.Fingerprint, *, after_id: int = 0
+    session: Session,
+    subject: Subject,
+    query: fp.Fingerprint,
+    *,
+    shifted: fp.Fingerprint | None = None,
+    after_id: int = 0,
 ) -> CatalogSearch:
     """Compare `query` with the catalog through the copy index: the few fingerprints in force that share
-    sub-values with it at one offset are aligned with the bit-error matcher; the rest are never read.
-    Only fingerprints newer than `after_id` are looked at, and never this upload's own."""
+    sub-values with it (or with `shifted`, the same audio begun half an item later) at one offset are
+    aligned with `query` by the bit-error matcher; the rest are never read. Only fingerprints newer than
+    `after_id` are looked at, and never this upload's own."""
     # One candidate more than are aligned: on a second run the upload's own fingerprint is among them.
-    lookup = find_candidates(session, query, after_id=after_id, limit=CANDIDATES + 1)
+    lookup = find_candidates(session, query, shifted=shifted, after_id=after_id, limit=CANDIDATES + 1)
     rank = {candidate.fingerprint_id: n for n, candidate in enumerate(lookup.candidates)}
     rows = session.execute(_in_force(subject).where(Fingerprint.id.in_(rank))).all() if rank else []
     best = sorted(rows, key=lambda row: rank[row.id])[:CANDIDATES]

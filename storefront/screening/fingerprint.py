@@ -10,7 +10,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -23,6 +23,8 @@ Fingerprint = npt.NDArray[np.uint32]
 SAMPLE_RATE = 11025
 # One fingerprint item per hop of 1365 samples (4096-sample frames, two thirds overlap): about 0.124 s.
 ITEM_SECONDS = 1365 / SAMPLE_RATE
+# Half a hop: the same audio begun this many samples later has items centred between the first's.
+HALF_HOP = 1365 // 2
 DEFAULT_SECONDS = 120.0
 # Measured bit error rates against a master: MP3 320k ~0.001, Opus 96k ~0.012, AAC ~0.03, a 7 s trim
 # ~0.07 (after the offset search), -6 dB 0.000; unrelated music 0.40-0.48, and the best of several
@@ -196,6 +198,28 @@ def fingerprint_file(
     lib = library or default_library()
     try:
         return lib.fingerprint(_pcm(path, max_seconds))
+    except (av.FFmpegError, OSError) as exc:
+        raise FingerprintError(f"cannot decode {os.fspath(path)}: {exc}") from exc
+
+
+class QueryPrints(NamedTuple):
+    """What a file is looked up by: its own fingerprint (the one stored) and the fingerprint of the same
+    audio begun half an item later. A copy cut at the start has items falling anywhere between the
+    original's, and where they fall half-way far fewer of its items agree with the original's; one of the
+    two prints is within a quarter of an item of them (measured in benchmarks/copy_recall.py)."""
+
+    own: Fingerprint
+    shifted: Fingerprint
+
+
+def query_prints(
+    path: str | os.PathLike[str], max_seconds: float = DEFAULT_SECONDS, *, library: Chromaprint | None = None
+) -> QueryPrints:
+    """Both prints of the first `max_seconds` of a file, decoded once (`own` is fingerprint_file's)."""
+    lib = library or default_library()
+    try:
+        pcm = np.concatenate([np.zeros(0, dtype=np.int16), *_pcm(path, max_seconds)])
+        return QueryPrints(lib.fingerprint([pcm]), lib.fingerprint([pcm[HALF_HOP:]]))
     except (av.FFmpegError, OSError) as exc:
         raise FingerprintError(f"cannot decode {os.fspath(path)}: {exc}") from exc
 

@@ -13,8 +13,9 @@ from . import fingerprint as fp
 
 
 class Fingerprinter(Protocol):
-    def fingerprint(self, path: Path) -> fp.Fingerprint:
-        """Raises FingerprintUnavailable when it cannot run at all, FingerprintError for this file."""
+    def fingerprints(self, path: Path) -> fp.QueryPrints:
+        """The file's fingerprint, and the one it is also looked up by (see fingerprint.QueryPrints).
+        Raises FingerprintUnavailable when it cannot run at all, FingerprintError for this file."""
         ...
 
     def status(self) -> tuple[bool, str]: ...

@@ -150,9 +150,10 @@ def _print(
 ) -> tuple[Printed | None, str | None]:
     """The file's fingerprint and its matches in the catalog, or why it has none."""
     try:
-        query = fingerprinter.fingerprint(path)
+        prints = fingerprinter.fingerprints(path)
         with database.session() as session:
-            return Printed(query, search_catalog(session, subject, query), subject.duration), None
+            search = search_catalog(session, subject, prints.own, shifted=prints.shifted)
+            return Printed(prints, search, subject.duration), None
     except fp.FingerprintUnavailable as exc:
         reason = str(exc)  # already says "not screened: ..." and how to fix it
         return None, reason[:1].upper() + reason[1:] + "."
@@ -179,7 +180,13 @@ def _record(context: JobContext, platform: ScreeningPlatform, subject: Subject, 
         if printed is not None:
             # Fingerprints stored while this one was being compared: two copies sent at the same moment
             # must still meet each other.
-            late = search_catalog(session, subject, printed.query, after_id=printed.search.last_id)
+            late = search_catalog(
+                session,
+                subject,
+                printed.query,
+                shifted=printed.prints.shifted,
+                after_id=printed.search.last_id,
+            )
             given = Given(subject, platform.settings, catalog=session, found=printed.joined(late))
             outcomes = [*outcomes, *(_guarded(check, given) for check in screened.settled_on_record)]
             _keep_fingerprint(session, subject, printed)

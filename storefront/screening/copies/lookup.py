@@ -47,14 +47,17 @@ def find_candidates(
     session: Session,
     query: fp.Fingerprint,
     *,
+    shifted: fp.Fingerprint | None = None,
     after_id: int = 0,
     limit: int = CANDIDATES,
     max_offset_seconds: float = fp.MAX_OFFSET_SECONDS,
 ) -> Lookup:
-    """The best `limit` candidates among indexed fingerprints newer than `after_id`."""
+    """The best `limit` candidates among indexed fingerprints newer than `after_id`, for `query` and for
+    `shifted` (the same audio begun half an item later), each fingerprint with the votes of whichever of
+    the two it agrees with more; one statement reads the hits of both."""
     newest = newest_indexed(session)
-    keys, positions = probes(query)
-    distinct = np.unique(keys).tolist()
+    probed = [probes(q) for q in (query, shifted) if q is not None]
+    distinct = np.unique(np.concatenate([keys for keys, _ in probed])).tolist()
     if not distinct or newest <= after_id:
         return Lookup([], max(newest, after_id))
     entry = CopyIndexEntry
@@ -78,12 +81,18 @@ def find_candidates(
     # interfaces by name first, which costs more than the query at a few thousand hits.
     flat = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=3 * len(hits))
     columns = flat.reshape(-1, 3).T
-    found = rank(
-        keys,
-        positions,
-        (columns[0], columns[1], columns[2]),
-        max_shift=round(max_offset_seconds / fp.ITEM_SECONDS),
-        min_votes=MIN_VOTES,
-        limit=limit,
-    )
+    best: dict[int, Candidate] = {}
+    for keys, positions in probed:
+        for candidate in rank(
+            keys,
+            positions,
+            (columns[0], columns[1], columns[2]),
+            max_shift=round(max_offset_seconds / fp.ITEM_SECONDS),
+            min_votes=MIN_VOTES,
+            limit=limit,
+        ):
+            known = best.get(candidate.fingerprint_id)
+            if known is None or candidate.votes > known.votes:
+                best[candidate.fingerprint_id] = candidate
+    found = sorted(best.values(), key=lambda c: (-c.votes, c.fingerprint_id))[:limit]
     return Lookup(found, newest)

@@ -19,7 +19,8 @@ from storefront.screening.checks.base import Subject
 from storefront.screening.copies.keys import probes, rank
 from storefront.screening.copies.lookup import CANDIDATES, MIN_VOTES, find_candidates
 from storefront.screening.copies.models import CopyIndexEntry
-from storefront.screening.fingerprint import ITEM_SECONDS, MAX_OFFSET_SECONDS, fingerprint_file
+from storefront.screening.fingerprint import ITEM_SECONDS, MAX_OFFSET_SECONDS, QueryPrints, query_prints
+from storefront.screening.models import Fingerprint
 from tests.factories.accounts import make_artist, make_user
 from tests.factories.provenance import gain, master, trim
 from tests.factories.releases import make_release, ready_upload
@@ -27,7 +28,7 @@ from tests.factories.screening import laundered, stored_master, unrelated_prints
 from tests.helpers import fresh
 
 MAX_SHIFT = round(MAX_OFFSET_SECONDS / ITEM_SECONDS)
-COPIES = ("mp3", "aac", "opus", "trim-start", "trim-end", "gain")
+COPIES = ("mp3", "aac", "opus", "trim-start", "trim-between", "trim-end", "gain")
 OUTSIDERS = ("distinct", "wav-of-other")
 
 
@@ -38,7 +39,8 @@ def _cut_end(src: Path, dst: Path, seconds: float) -> Path:
 
 
 @pytest.fixture(scope="module")
-def prints(chromaprint: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+def looked_up(chromaprint: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, QueryPrints]:
+    """Each file's own print and its print begun half an item later, as the screening job makes them."""
     d = tmp_path_factory.mktemp("copy-index")
     original = master(d / "original.flac", seed=11, seconds=40)
     files = {
@@ -49,12 +51,18 @@ def prints(chromaprint: None, tmp_path_factory: pytest.TempPathFactory) -> dict[
         "aac": laundered(original, d, ".m4a", ".wav"),
         "opus": laundered(original, d, ".opus"),
         "trim-start": trim(original, d / "trim-start.flac", 7.0),
+        "trim-between": trim(original, d / "trim-between.flac", 35.5 * ITEM_SECONDS),
         "trim-end": _cut_end(original, d / "trim-end.flac", 7.0),
         "gain": gain(original, d / "quieter.flac", -6.0),
         "distinct": master(d / "distinct.flac", seed=14, seconds=40),
         "wav-of-other": master(d / "other.wav", seed=15, seconds=30),
     }
-    return {name: fingerprint_file(path) for name, path in files.items()}
+    return {name: query_prints(path) for name, path in files.items()}
+
+
+@pytest.fixture(scope="module")
+def prints(looked_up: dict[str, QueryPrints]) -> dict[str, np.ndarray]:
+    return {name: both.own for name, both in looked_up.items()}
 
 
 def _shape(search: CatalogSearch) -> list[tuple[Any, ...]]:
@@ -62,7 +70,7 @@ def _shape(search: CatalogSearch) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.usefixtures("chromaprint")
-def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, platform, prints):
+def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, platform, prints, looked_up):
     first = make_artist(db, make_user(db, platform), slug="first")
     copier = make_artist(db, make_user(db, platform), slug="copier")
     shelf = make_release(db, first)
@@ -80,7 +88,7 @@ def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, pla
     subject = Subject(upload.id, copier.id, upload.release_id, None, "copy.flac", "k", "flac", 40.0, None)
 
     for name in (*COPIES, *OUTSIDERS, "original", "catalog-b"):
-        by_index = search_catalog(fresh(db), subject, prints[name])
+        by_index = search_catalog(fresh(db), subject, prints[name], shifted=looked_up[name].shifted)
         by_scan = scan_catalog(fresh(db), subject, prints[name])
         assert _shape(by_index) == _shape(by_scan), name
         assert by_scan.compared == 123 and by_index.compared <= CANDIDATES
@@ -92,8 +100,29 @@ def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, pla
     move(fresh(db).get(type(upload), catalog["original"].id), UploadStatus.REPLACED, "a newer file")
     commit(db)
     for name in COPIES:
-        assert search_catalog(fresh(db), subject, prints[name]).matches == []
+        assert search_catalog(fresh(db), subject, prints[name], shifted=looked_up[name].shifted).matches == []
         assert scan_catalog(fresh(db), subject, prints[name]).matches == []
+
+
+@pytest.mark.usefixtures("chromaprint")
+def test_a_copy_cut_between_two_items_is_found_through_its_print_begun_half_an_item_later(
+    app, db, platform, looked_up
+):
+    shelf = make_release(db, make_artist(db, make_user(db, platform), slug="shelf"))
+    original = stored_master(db, shelf, looked_up["original"].own)
+    for other in unrelated_prints([looked_up["catalog-b"].own, looked_up["distinct"].own], 40, seed=3):
+        stored_master(db, shelf, other)
+    commit(db)
+    stored = fresh(db).scalar(select(Fingerprint.id).where(Fingerprint.upload_id == original.id))
+    copy = looked_up["trim-between"]
+    alone = find_candidates(fresh(db), copy.own).candidates
+    both = find_candidates(fresh(db), copy.own, shifted=copy.shifted).candidates
+    assert [c.fingerprint_id for c in both] == [stored]
+    # 35.5 items were cut: the shifted print, begun half an item later still, lines up with the original
+    # from item 36 on, and far more of its keys agree than of the own print's.
+    votes_alone = alone[0].votes if alone else 0
+    assert both[0].votes >= 2 * votes_alone, (votes_alone, both[0].votes)
+    assert both[0].shift == 36
 
 
 @pytest.mark.usefixtures("chromaprint")

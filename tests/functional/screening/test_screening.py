@@ -37,6 +37,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "opus": laundered(original, d, ".opus"),
         "gain": gain(original, d / "quieter.flac", -6.0),
         "trim": trim(original, d / "trimmed.flac", 7.0),
+        # Cut half-way between two fingerprint items (4.4 s): its items fall between the original's.
+        "trim-between": trim(original, d / "trimmed-between.flac", 4.4),
         "distinct": master(d / "distinct.flac", seed=12, seconds=20),
     }
 
@@ -128,7 +130,7 @@ def test_generator_tags_flag_the_file_high_and_plain_files_pass(accounts, db, tm
 
 # -- fingerprints --------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("chromaprint")
-@pytest.mark.parametrize("copy", ["mp3", "aac", "opus", "gain", "trim"])
+@pytest.mark.parametrize("copy", ["mp3", "aac", "opus", "gain", "trim", "trim-between"])
 def test_a_copy_of_another_artists_track_is_flagged_with_the_original(accounts, db, files, copy):
     first, copier = accounts("first"), accounts("copier")
     original = first.upload(db, files["original"])

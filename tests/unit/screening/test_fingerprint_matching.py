@@ -23,6 +23,7 @@ from storefront.screening.fingerprint import (
     decode_fingerprint,
     encode_fingerprint,
     fingerprint_file,
+    query_prints,
 )
 from tests.factories.provenance import encode, gain, master, trim
 
@@ -204,3 +205,28 @@ def test_storage_form_round_trips() -> None:
 def test_corrupt_storage_form_is_refused(bad: str) -> None:
     with pytest.raises(FingerprintError):
         decode_fingerprint(bad)
+
+
+def test_a_file_is_looked_up_by_its_own_print_and_one_begun_half_an_item_later(
+    corpus: Corpus, chromaprint: Chromaprint, tmp_path: Path
+) -> None:
+    prints = query_prints(corpus.files["master"], library=chromaprint)
+    assert np.array_equal(prints.own, corpus.master)  # decoded once, fed whole: the same print
+    # The shifted print's items sit half-way between the master's: every one of them differs a little.
+    assert prints.shifted.size in (corpus.master.size - 1, corpus.master.size)
+    between = compare(prints.shifted, corpus.master, max_offset_seconds=0.5)
+    assert between.offset == 0 and 0.05 < between.ber < MATCH_THRESHOLD
+    # A copy cut half-way between two items: its own items fall between the master's, and it is the
+    # shifted print (begun at item 31 of the master) that lines up with them, nearly bit for bit.
+    cut = trim(corpus.files["master"], tmp_path / "cut.flac", 30.5 * ITEM_SECONDS)
+    copy = query_prints(cut, library=chromaprint)
+    own = compare(copy.own, corpus.master[30:], max_offset_seconds=0.5)
+    shifted = compare(copy.shifted, corpus.master[30:], max_offset_seconds=0.5)
+    assert own.ber > 0.05 and shifted.ber < 0.01 and shifted.offset == 1, (own, shifted)
+
+
+def test_a_file_that_cannot_be_decoded_has_no_query_prints(tmp_path: Path, chromaprint: Chromaprint) -> None:
+    junk = tmp_path / "junk.flac"
+    junk.write_bytes(b"fLaC but nothing after" * 50)
+    with pytest.raises(FingerprintError):
+        query_prints(junk, library=chromaprint)
