@@ -7,7 +7,7 @@ import base64
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class Damage:
     errors: Prints  # for the copy's items, aligned with the original's from `start`
     start: int  # items cut from the beginning
     end: int  # items cut from the end
+    shifted: Damage | None = None  # the same copy as its print begun half an item later sees it
 
 
 def _factories() -> tuple[object, Callable[..., Path]]:
@@ -91,14 +92,17 @@ def _damages(
     }
     found = []
     cut = round(7.0 / fp.ITEM_SECONDS)
-    for name, path in files.items():
-        copy = fp.fingerprint_file(path)
+
+    def measured(name: str, copy: Prints) -> Damage:
         # The true alignment, not the best one: the generated pieces loop, so a loop away can score as well.
         start = cut if name.startswith("trim 7 s at the start") else 0
-        at = fp.compare(copy, original[start:], max_offset_seconds=0.5)
-        start += at.offset
+        start += fp.compare(copy, original[start:], max_offset_seconds=0.5).offset
         n = min(copy.size, original.size - start)
-        found.append(Damage(name, copy[:n] ^ original[start : start + n], start, original.size - start - n))
+        return Damage(name, copy[:n] ^ original[start : start + n], start, original.size - start - n)
+
+    for name, path in files.items():
+        own, shifted = fp.query_prints(path)
+        found.append(replace(measured(name, own), shifted=measured(name, shifted)))
     return found
 
 
@@ -150,18 +154,28 @@ def chunk_entries(prints: Prints, first: int) -> tuple[npt.NDArray[np.int64], ..
     return rows.astype(np.int64) + first, positions.astype(np.int64), keys_of(prints)[rows, positions]
 
 
-def planted(pool: list[Prints], damage: list[Damage], track: int, n: int) -> tuple[str, Prints]:
-    """A copy of catalog track `track` made with the n-th transform's measured damage."""
-    hurt = damage[n % len(damage)]
-    original = catalog_prints(pool, track, 1)[0]
+def _hurt(original: Prints, hurt: Damage) -> Prints:
     body = original[hurt.start : original.size - hurt.end]
     size = min(body.size, hurt.errors.size)
-    return hurt.name, body[:size] ^ hurt.errors[:size]
+    return body[:size] ^ hurt.errors[:size]
 
 
-def outsider(pool: list[Prints], n: int) -> Prints:
-    """Music that is not in the catalog: made the way catalog tracks are, from seeds no track uses."""
-    return catalog_prints(pool, 10**9 + n, 1)[0]
+def planted(pool: list[Prints], damage: list[Damage], track: int, n: int) -> tuple[str, Prints, Prints]:
+    """A copy of catalog track `track` made with the n-th transform's measured damage: the copy's own print
+    and its print begun half an item later, which the lookup probes too."""
+    hurt = damage[n % len(damage)]
+    original = catalog_prints(pool, track, 1)[0]
+    assert hurt.shifted is not None
+    return hurt.name, _hurt(original, hurt), _hurt(original, hurt.shifted)
+
+
+def outsider(pool: list[Prints], damage: list[Damage], n: int) -> tuple[Prints, Prints]:
+    """Music that is not in the catalog, made the way catalog tracks are from seeds no track uses, and its
+    print begun half an item later (with the errors that shift made to the print of a gain change)."""
+    own = catalog_prints(pool, 10**9 + n, 1)[0]
+    shift = next(d.shifted for d in damage if d.name == "gain -6 dB")
+    assert shift is not None
+    return own, _hurt(own, shift)
 
 
 # -- loading ---------------------------------------------------------------------------------------------
