@@ -105,7 +105,7 @@ def test_the_index_finds_what_the_scan_finds_and_nothing_it_rejects(app, db, pla
 
 
 @pytest.mark.usefixtures("chromaprint")
-def test_a_copy_cut_between_two_items_is_found_through_its_print_begun_half_an_item_later(
+def test_a_copy_cut_between_two_items_gathers_its_votes_through_the_print_begun_half_an_item_later(
     app, db, platform, looked_up
 ):
     shelf = make_release(db, make_artist(db, make_user(db, platform), slug="shelf"))
